@@ -1,0 +1,1 @@
+# lib/cache: sources are added here by the cache module.

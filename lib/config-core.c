@@ -1,0 +1,140 @@
+/*
+ * config-core.c - declarations of the core configuration sections.
+ *
+ * [general], [dns], [cache], [milter] and [policyd] are declared here, once,
+ * with their defaults and doc strings; mailward.conf(5) documents the same
+ * keys. Plugins declare their own sections in their struct mw_plugin.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mw/addr.h"
+#include "mw/alloc.h"
+#include "mw/config.h"
+#include "mw/net.h"
+
+
+/* "IP[@PORT] ..." */
+static int
+mw_cfg_check_forwarders(const char *value, struct mw_err *err)
+{
+    char **v = mw_strv_split(value, NULL);
+    int rc = 0;
+
+    for (char **p = v; *p && rc == 0; p++) {
+        char ip[64];
+        unsigned char buf[16];
+        char *at = strchr(*p, '@');
+        size_t len = at ? (size_t)(at - *p) : strlen(*p);
+        long port = 53;
+
+        if (len >= sizeof(ip)) {
+            rc = mw_err_set(err, "\"%s\" is not IP[@PORT]", *p);
+            break;
+        }
+        memcpy(ip, *p, len);
+        ip[len] = '\0';
+        if (at != NULL) {
+            char *end;
+            port = strtol(at + 1, &end, 10);
+            if (at[1] == '\0' || *end != '\0')
+                port = 0;
+        }
+        if ((inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1) ||
+            port < 1 || port > 65535)
+            rc = mw_err_set(err, "\"%s\" is not IP[@PORT]", *p);
+    }
+    mw_strv_free(&v);
+    return rc;
+}
+
+static const struct mw_cfg_key general_keys[] = {
+    {"user", MW_CFG_STRING, "mailward", 0, 0, NULL, NULL,
+     "Unprivileged user the daemons switch to after binding their sockets; empty = stay."},
+    {"plugin_dir", MW_CFG_STRING, MW_PLUGIN_DIR, 0, 0, NULL, NULL,
+     "Directory holding the plugin modules (NAME.so)."},
+    {"stats_interval", MW_CFG_INT, "60", 0, 86400, NULL, NULL,
+     "Seconds between \"stats:\" syslog lines; 0 = off."},
+    {"metrics_listen", MW_CFG_STRING, "127.0.0.1:9469", 0, 0, NULL, mw_endpoint_check,
+     "Prometheus endpoint of mailward-milter (HOST:PORT); empty = off. "
+     "mailward-policyd uses [policyd] metrics_listen."},
+    {"debug", MW_CFG_BOOL, "no", 0, 0, NULL, NULL, "Log debug lines."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct mw_cfg_key dns_keys[] = {
+    {"forwarders", MW_CFG_LIST, "", 0, 0, NULL, mw_cfg_check_forwarders,
+     "Resolvers to forward to, \"IP[@PORT] ...\"; empty = full recursion."},
+    {"trust_anchor_file", MW_CFG_STRING, "/usr/share/dns/root.key", 0, 0, NULL, NULL,
+     "DNSSEC trust anchor file; empty = no validation (then DANE never applies)."},
+    {"timeout_ms", MW_CFG_INT, "5000", 100, 120000, NULL, NULL,
+     "Time limit of one DNS lookup in milliseconds."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct mw_cfg_key cache_keys[] = {
+    {"backend", MW_CFG_ENUM, "memory", 0, 0, "memory|redis", NULL,
+     "memory = in-process LRU; redis = shared Redis with the in-process cache in front."},
+    {"redis", MW_CFG_STRING, "127.0.0.1:6379", 0, 0, NULL, NULL,
+     "Redis server, HOST:PORT or unix:/PATH (backend = redis)."},
+    {"redis_prefix", MW_CFG_STRING, "mailward:", 0, 0, NULL, NULL,
+     "Prefix of every Redis key."},
+    {"redis_timeout_ms", MW_CFG_INT, "250", 10, 60000, NULL, NULL,
+     "Connect and command time limit for Redis, in milliseconds."},
+    {"memory_max_entries", MW_CFG_INT, "100000", 16, 100000000, NULL, NULL,
+     "Entries kept by the in-process cache before the least recently used are dropped."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct mw_cfg_key milter_keys[] = {
+    {"socket", MW_CFG_STRING, "inet:8891@127.0.0.1", 0, 0, NULL, NULL,
+     "libmilter socket: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH."},
+    {"authserv_id", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "authserv-id of Authentication-Results; empty = this host's name."},
+    {"internal_hosts", MW_CFG_LIST, "127.0.0.1/32 ::1/128", 0, 0, NULL, mw_cidr_list_check,
+     "Clients whose mail is outbound (as is mail after SMTP AUTH)."},
+    {"plugins", MW_CFG_LIST, "", 0, 0, NULL, NULL, "Plugins run on every message, in order."},
+    {"pid_file", MW_CFG_STRING, MW_RUNSTATEDIR "/mailward/mailward-milter.pid", 0, 0, NULL, NULL,
+     "PID file; empty = none."},
+    {"timeout", MW_CFG_INT, "300", 1, 86400, NULL, NULL,
+     "Seconds libmilter waits for the MTA before dropping a connection."},
+    {"drain_timeout", MW_CFG_INT, "30", 0, 3600, NULL, NULL,
+     "Seconds SIGTERM waits for messages in progress before exiting."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct mw_cfg_key policyd_keys[] = {
+    {"socketmap_listen", MW_CFG_STRING, "127.0.0.1:8461", 0, 0, NULL, mw_endpoint_check,
+     "socketmap server for smtp_tls_policy_maps; empty = off."},
+    {"policy_listen", MW_CFG_STRING, "127.0.0.1:10040", 0, 0, NULL, mw_endpoint_check,
+     "Policy delegation server for check_policy_service; empty = off."},
+    {"plugins", MW_CFG_LIST, "tls-rules", 0, 0, NULL, NULL,
+     "Plugins asked in order; the first with an answer wins."},
+    {"pid_file", MW_CFG_STRING, MW_RUNSTATEDIR "/mailward/mailward-policyd.pid", 0, 0, NULL, NULL,
+     "PID file; empty = none."},
+    {"metrics_listen", MW_CFG_STRING, "127.0.0.1:9470", 0, 0, NULL, mw_endpoint_check,
+     "Prometheus endpoint of mailward-policyd; empty = off."},
+    {"idle_timeout", MW_CFG_INT, "300", 1, 86400, NULL, NULL,
+     "Seconds a client connection may stay idle before it is closed."},
+    {"request_timeout", MW_CFG_INT, "30", 1, 3600, NULL, NULL,
+     "Seconds a lookup may take before TEMP is answered."},
+    {"max_connections", MW_CFG_INT, "20000", 1, 1000000, NULL, NULL,
+     "Client connections served at once; more wait in the listen queue."},
+    {"drain_timeout", MW_CFG_INT, "10", 0, 3600, NULL, NULL,
+     "Seconds SIGTERM waits for lookups in progress before exiting."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct mw_cfg_section general_section = {"general", "Both daemons.", general_keys};
+static const struct mw_cfg_section dns_section = {"dns", "The shared resolver.", dns_keys};
+static const struct mw_cfg_section cache_section = {"cache", "The shared cache.", cache_keys};
+static const struct mw_cfg_section milter_section = {"milter", "mailward-milter.", milter_keys};
+static const struct mw_cfg_section policyd_section = {"policyd", "mailward-policyd.",
+                                                      policyd_keys};
+
+const struct mw_cfg_section *const mw_cfg_core_sections[] = {
+    &general_section, &dns_section, &cache_section, &milter_section, &policyd_section, NULL,
+};

@@ -1,0 +1,1 @@
+# lib/dns: sources are added here by the dns module.

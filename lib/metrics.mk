@@ -1,0 +1,1 @@
+# lib/metrics: sources are added here by the metrics module.

@@ -1,0 +1,1 @@
+# lib/msg: sources are added here by the msg module.

@@ -1,0 +1,65 @@
+/*
+ * mw/msg.h - what a milter plugin sees of an SMTP connection and message.
+ *
+ * One struct mw_msg per SMTP connection, reused for each message on it;
+ * per-message fields are reset after each message. Strings returned stay
+ * valid until the message ends. Changes to the message are recorded here
+ * and applied by the host at end of message, in the order recorded, after
+ * every plugin's eom hook has run; the host then writes one
+ * Authentication-Results header (entries from mw_msg_ar_add(), our
+ * authserv_id) and one syslog line (entries from mw_msg_log_add()).
+ *
+ * Not thread-safe: a message belongs to its connection's thread.
+ */
+#ifndef MW_MSG_H
+#define MW_MSG_H
+
+#include <stddef.h>
+
+enum mw_verdict {
+    MW_CONTINUE = 0, /* no objection; go on */
+    MW_ACCEPT,       /* accept, skip the remaining checks of this message */
+    MW_REJECT,       /* 5xx, reason from mw_msg_set_reply() */
+    MW_TEMPFAIL,     /* 4xx: the MTA keeps the message and retries */
+    MW_DISCARD,      /* accept and drop (only on explicit admin policy) */
+};
+
+enum mw_direction {
+    MW_INBOUND,
+    MW_OUTBOUND, /* client in internal_hosts or authenticated with SMTP AUTH */
+};
+
+struct mw_msg;
+
+/* Connection: client address ("" when unknown), name, HELO, AUTH user (NULL if none). */
+const char *mw_msg_client_addr(const struct mw_msg *m);
+const char *mw_msg_client_name(const struct mw_msg *m);
+const char *mw_msg_helo(const struct mw_msg *m);
+const char *mw_msg_auth_user(const struct mw_msg *m);
+enum mw_direction mw_msg_direction(const struct mw_msg *m);
+/* Any macro the MTA sent ("{tls_version}", "i", ...), NULL if absent. */
+const char *mw_msg_macro(const struct mw_msg *m, const char *name);
+
+/* Envelope of the current message. Queue id is "NOQUEUE" until the MTA tells it. */
+const char *mw_msg_queue_id(const struct mw_msg *m);
+const char *mw_msg_mail_from(const struct mw_msg *m); /* without <>; "" for bounces */
+size_t mw_msg_rcpt_count(const struct mw_msg *m);
+const char *mw_msg_rcpt(const struct mw_msg *m, size_t i);
+
+/* The calling plugin's per-message slot (starts NULL; free it in the done hook). */
+void **mw_msg_data(struct mw_msg *m);
+
+/* Recorded changes, applied at end of message. Header index counts from 1 per name. */
+void mw_msg_header_add(struct mw_msg *m, const char *name, const char *value);
+void mw_msg_header_insert(struct mw_msg *m, size_t pos, const char *name, const char *value);
+void mw_msg_header_change(struct mw_msg *m, const char *name, size_t index, const char *value);
+void mw_msg_header_delete(struct mw_msg *m, const char *name, size_t index);
+/* One "method=result prop=value ..." entry for our Authentication-Results header. */
+void mw_msg_ar_add(struct mw_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One "name=value" item for this message's syslog line. */
+void mw_msg_log_add(struct mw_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* SMTP reply for MW_REJECT / MW_TEMPFAIL: rcode "550", xcode "5.7.1", text. */
+void mw_msg_set_reply(struct mw_msg *m, const char *rcode, const char *xcode, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,1 @@
+# lib/policy: sources are added here by the policy module.

@@ -1,0 +1,1 @@
+# mailward-policyd

@@ -1,0 +1,8 @@
+# tests/: unit tests (cmocka) and integration tests (shell, real servers).
+# Each area adds its tests in its own fragment.
+include tests/core.mk
+include tests/cache.mk
+include tests/dns.mk
+include tests/metrics.mk
+include tests/policyd.mk
+include tests/milter.mk
