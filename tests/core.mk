@@ -1,1 +1,8 @@
-# tests: core
+# tests: the core primitives (config, addresses).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-config
+TESTS += tests/unit/test-config
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_LDADD = lib/libmailward.la $(CMOCKA_LIBS)
+endif
