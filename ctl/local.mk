@@ -1,1 +1,5 @@
-# mailwardctl
+# mailwardctl: the admin tool.
+sbin_PROGRAMS += ctl/mailwardctl
+ctl_mailwardctl_SOURCES = ctl/mailwardctl.c ctl/ctl.h
+ctl_mailwardctl_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+ctl_mailwardctl_LDADD = lib/libmailward.la $(CURL_LIBS)

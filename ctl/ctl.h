@@ -1,0 +1,35 @@
+/*
+ * ctl.h - what the mailwardctl commands share.
+ *
+ * Each command is one function taking the parsed global options and its own
+ * argv (argv[0] is the command name). It prints to stdout (JSON with --json)
+ * and returns a sysexits.h code.
+ */
+#ifndef MW_CTL_H
+#define MW_CTL_H
+
+#include "mw/buf.h"
+#include "mw/config.h"
+#include "mw/plugins.h"
+
+struct mw_ctl {
+    const char *config_path;
+    int config_given;
+    int json;
+    struct mw_config *cfg;     /* loaded on demand by mw_ctl_load_config */
+    struct mw_plugins schema;  /* modules opened to validate plugin sections */
+};
+
+struct mw_ctl_command {
+    const char *name;
+    const char *args;
+    const char *help;
+    int (*run)(struct mw_ctl *ctl, int argc, char **argv);
+};
+
+/* Load and validate the configuration once; problems are logged; -1 on failure. */
+int mw_ctl_load_config(struct mw_ctl *ctl);
+/* Append s as a JSON string literal. */
+void mw_ctl_json_string(struct mw_buf *out, const char *s);
+
+#endif
