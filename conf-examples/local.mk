@@ -1,1 +1,2 @@
-# conf-examples
+# conf-examples: shipped in the tarball; tests load each of them.
+EXTRA_DIST += conf-examples/mailward.conf
