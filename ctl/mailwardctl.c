@@ -35,7 +35,7 @@ static int cmd_stats(struct mw_ctl *ctl, int argc, char **argv);
 static int cmd_version(struct mw_ctl *ctl, int argc, char **argv);
 
 static const struct mw_ctl_command commands[] = {
-    {"config", "", "validate the configuration and the plugin sections", cmd_config},
+    {"config", "[keys]", "validate the configuration; \"keys\" lists every key", cmd_config},
     {"stats", "", "print the counters of both daemons (from their metrics endpoints)", cmd_stats},
     {"version", "", "print the version", cmd_version},
     {NULL, NULL, NULL, NULL},
@@ -77,10 +77,54 @@ mw_ctl_load_config(struct mw_ctl *ctl)
     return ctl->cfg ? 0 : -1;
 }
 
+/* "config keys": every declared key with its default, for docs and scripts. */
+static int
+cmd_config_keys(struct mw_ctl *ctl)
+{
+    const struct mw_cfg_section *const *sections;
+    struct mw_buf b;
+    size_t n;
+
+    if (mw_ctl_load_config(ctl) < 0)
+        return EX_CONFIG;
+    sections = mw_config_schema(ctl->cfg, &n);
+    mw_buf_init(&b);
+    mw_buf_puts(&b, ctl->json ? "[" : "");
+    for (size_t i = 0; i < n; i++) {
+        for (const struct mw_cfg_key *k = sections[i]->keys; k->name; k++) {
+            if (!ctl->json) {
+                mw_buf_printf(&b, "[%s] %s = %s\n", sections[i]->name, k->name, k->def);
+                continue;
+            }
+            mw_buf_puts(&b, b.len > 1 ? ",{\"section\":" : "{\"section\":");
+            mw_ctl_json_string(&b, sections[i]->name);
+            mw_buf_puts(&b, ",\"key\":");
+            mw_ctl_json_string(&b, k->name);
+            mw_buf_puts(&b, ",\"default\":");
+            mw_ctl_json_string(&b, k->def);
+            mw_buf_puts(&b, ",\"doc\":");
+            mw_ctl_json_string(&b, k->doc);
+            mw_buf_putc(&b, '}');
+        }
+    }
+    mw_buf_puts(&b, ctl->json ? "]\n" : "");
+    fputs(b.data, stdout);
+    mw_buf_release(&b);
+    return EX_OK;
+}
+
 static int
 cmd_config(struct mw_ctl *ctl, int argc, char **argv)
 {
-    int ok = mw_ctl_load_config(ctl) == 0;
+    int ok;
+
+    if (argc == 2 && strcmp(argv[1], "keys") == 0)
+        return cmd_config_keys(ctl);
+    if (argc != 1) {
+        fprintf(stderr, "usage: mailwardctl config [keys]\n");
+        return EX_USAGE;
+    }
+    ok = mw_ctl_load_config(ctl) == 0;
 
     if (ctl->json) {
         struct mw_buf b;

@@ -367,6 +367,13 @@ mw_config_list(const struct mw_config *cfg, const char *section, const char *key
     return mw_strv_split(mw_config_str(cfg, section, key), n);
 }
 
+const struct mw_cfg_section *const *
+mw_config_schema(const struct mw_config *cfg, size_t *n)
+{
+    *n = cfg->nschema;
+    return cfg->schema;
+}
+
 const char *
 mw_config_raw(const struct mw_config *cfg, const char *section, const char *key)
 {

@@ -6,3 +6,6 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_LDADD = lib/libmailward.la $(CMOCKA_LIBS)
 endif
+
+TESTS += tests/core/doc-keys.sh
+EXTRA_DIST += tests/core/doc-keys.sh

@@ -81,6 +81,8 @@ char **mw_config_list(const struct mw_config *cfg, const char *section, const ch
                       size_t *n);
 /* The value as written in the file, NULL if absent; works before validation. */
 const char *mw_config_raw(const struct mw_config *cfg, const char *section, const char *key);
+/* The declared sections this configuration was validated against (n in *n). */
+const struct mw_cfg_section *const *mw_config_schema(const struct mw_config *cfg, size_t *n);
 /* "FILE:LINE" where section/key was set, or "default" (for error messages). */
 const char *mw_config_where(const struct mw_config *cfg, const char *section, const char *key);
 
