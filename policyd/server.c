@@ -1,0 +1,423 @@
+/*
+ * server.c - mailward-policyd's connection skeleton (see server.h).
+ *
+ * Everything a connection does goes through mw_conn_pump(): feed buffered
+ * input to the protocol while there is room, switch reading on or off for
+ * back-pressure, and close the connection once it has no input coming, no
+ * request waiting and no reply unsent. Every callback ends by pumping, so the
+ * rules live in one place. Pumping may free the connection; callers never
+ * touch it afterwards.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mw/alloc.h"
+#include "mw/log.h"
+#include "server.h"
+
+struct mw_listener {
+    struct evconnlistener *l;
+    const struct mw_proto *proto;
+    struct mw_server *srv;
+};
+
+struct mw_conn {
+    LIST_ENTRY(mw_conn) link;
+    struct mw_server *srv;
+    const struct mw_proto *proto;
+    struct bufferevent *bev;
+    TAILQ_HEAD(, mw_req) queue;
+    size_t nqueue;
+    int eof;      /* the peer sends nothing more */
+    int in_input; /* proto->input is on the stack */
+    void *proto_data;
+    char peer[NI_MAXHOST + NI_MAXSERV + 2];
+};
+
+struct mw_server {
+    struct event_base *base;
+    struct mw_policy *policy;
+    struct mw_server_limits limits;
+    struct mw_listener **lv;
+    size_t nl;
+    LIST_HEAD(, mw_conn) conns;
+    size_t nconns;
+    int paused; /* listeners disabled (max_connections or accept errors) */
+    int draining;
+    struct event *resume; /* re-enables listeners after an accept error */
+};
+
+static int mw_conn_pump(struct mw_conn *c);
+
+struct mw_policy *
+mw_conn_policy(const struct mw_conn *c)
+{
+    return c->srv->policy;
+}
+
+const char *
+mw_conn_peer(const struct mw_conn *c)
+{
+    return c->peer;
+}
+
+void **
+mw_conn_proto_data(struct mw_conn *c)
+{
+    return &c->proto_data;
+}
+
+int
+mw_conn_room(const struct mw_conn *c)
+{
+    return c->nqueue < MW_CONN_QUEUE_MAX &&
+           evbuffer_get_length(bufferevent_get_output(c->bev)) <= MW_CONN_OUTPUT_MAX;
+}
+
+static void
+mw_server_listeners_enable(struct mw_server *s, int on)
+{
+    for (size_t i = 0; i < s->nl; i++) {
+        if (on)
+            evconnlistener_enable(s->lv[i]->l);
+        else
+            evconnlistener_disable(s->lv[i]->l);
+    }
+    s->paused = !on;
+}
+
+static void
+mw_req_free(struct mw_req *r)
+{
+    if (r->timer != NULL)
+        event_free(r->timer);
+    mw_buf_release(&r->reply);
+    mw_free(&r->what);
+    mw_free(&r);
+}
+
+static void
+mw_conn_free(struct mw_conn *c)
+{
+    struct mw_server *s = c->srv;
+    struct mw_req *r;
+
+    while ((r = TAILQ_FIRST(&c->queue)) != NULL) {
+        TAILQ_REMOVE(&c->queue, r, link);
+        if (!r->done && r->q != NULL)
+            c->proto->release(r);
+        mw_req_free(r);
+    }
+    c->proto->conn_free(&c->proto_data);
+    bufferevent_free(c->bev);
+    LIST_REMOVE(c, link);
+    s->nconns--;
+    mw_log_debug("%s: disconnect from %s", c->proto->name, c->peer);
+    mw_free(&c);
+    if (s->draining) {
+        if (s->nconns == 0)
+            event_base_loopexit(s->base, NULL);
+    } else if (s->paused && s->nconns < (size_t)s->limits.max_connections) {
+        mw_server_listeners_enable(s, 1);
+    }
+}
+
+static int
+mw_conn_pump(struct mw_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    if (c->in_input)
+        return 0;
+    if (!c->srv->draining && evbuffer_get_length(in) > 0 && mw_conn_room(c)) {
+        int rc;
+
+        c->in_input = 1;
+        rc = c->proto->input(c, in);
+        c->in_input = 0;
+        if (rc < 0) {
+            mw_conn_free(c);
+            return -1;
+        }
+    }
+    if (c->eof || c->srv->draining) {
+        /* No more bytes will complete what is buffered: with room left it is a fragment. */
+        if (c->srv->draining || mw_conn_room(c))
+            evbuffer_drain(in, evbuffer_get_length(in));
+        if (c->nqueue == 0 && evbuffer_get_length(in) == 0 && evbuffer_get_length(out) == 0) {
+            mw_conn_free(c);
+            return -1;
+        }
+        bufferevent_disable(c->bev, EV_READ);
+    } else if (mw_conn_room(c)) {
+        bufferevent_enable(c->bev, EV_READ);
+    } else {
+        bufferevent_disable(c->bev, EV_READ);
+    }
+    return 0;
+}
+
+static void
+mw_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)mw_conn_pump(arg);
+}
+
+static void
+mw_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)mw_conn_pump(arg);
+}
+
+static void
+mw_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct mw_conn *c = arg;
+
+    if (what & BEV_EVENT_EOF) {
+        c->eof = 1;
+    } else if (what & BEV_EVENT_ERROR) {
+        mw_log_debug("%s: connection from %s: %s", c->proto->name, c->peer,
+                     evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        mw_conn_free(c);
+        return;
+    } else if (what & BEV_EVENT_TIMEOUT) {
+        if ((what & BEV_EVENT_READING) && c->nqueue > 0) {
+            /* Not idle: we owe it answers. Reading is switched back on by the pump. */
+        } else {
+            mw_log_info("%s: closing connection from %s: %s", c->proto->name, c->peer,
+                        (what & BEV_EVENT_READING) ? "idle timeout"
+                                                   : "client does not read its replies");
+            mw_conn_free(c);
+            return;
+        }
+    }
+    (void)mw_conn_pump(c);
+}
+
+static void
+mw_conn_set_timeouts(struct mw_conn *c)
+{
+    struct timeval tv = {c->srv->limits.idle_timeout, 0};
+
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+static void
+mw_listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    struct mw_listener *ml = arg;
+    struct mw_server *s = ml->srv;
+    struct mw_conn *c = mw_calloc(1, sizeof(*c));
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+    c->srv = s;
+    c->proto = ml->proto;
+    TAILQ_INIT(&c->queue);
+    if (sa->sa_family == AF_UNIX || getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv,
+                                                sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        snprintf(c->peer, sizeof(c->peer), "unix");
+    else
+        snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
+    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        mw_log_error("%s: cannot set up connection from %s", ml->proto->name, c->peer);
+        evutil_closesocket(fd);
+        mw_free(&c);
+        return;
+    }
+    bufferevent_setcb(c->bev, mw_conn_read_cb, mw_conn_write_cb, mw_conn_event_cb, c);
+    mw_conn_set_timeouts(c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    LIST_INSERT_HEAD(&s->conns, c, link);
+    s->nconns++;
+    mw_log_debug("%s: connect from %s", ml->proto->name, c->peer);
+    if (s->nconns >= (size_t)s->limits.max_connections && !s->paused) {
+        mw_log_warn("%s: %zu connections (max_connections): new clients wait", ml->proto->name,
+                    s->nconns);
+        mw_server_listeners_enable(s, 0);
+    }
+}
+
+static void
+mw_server_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct mw_server *s = arg;
+
+    if (!s->draining && s->nconns < (size_t)s->limits.max_connections)
+        mw_server_listeners_enable(s, 1);
+}
+
+static void
+mw_listener_error_cb(struct evconnlistener *l, void *arg)
+{
+    struct mw_listener *ml = arg;
+    struct mw_server *s = ml->srv;
+    struct timeval one = {1, 0};
+    int e = EVUTIL_SOCKET_ERROR();
+
+    /* Out of descriptors: pause rather than spin on a listener that stays readable. */
+    mw_log_error("%s: accept: %s; pausing new connections for 1s", ml->proto->name,
+                 evutil_socket_error_to_string(e));
+    mw_server_listeners_enable(s, 0);
+    evtimer_add(s->resume, &one);
+}
+
+struct mw_server *
+mw_server_new(struct event_base *base, struct mw_policy *policy,
+              const struct mw_server_limits *limits)
+{
+    struct mw_server *s = mw_calloc(1, sizeof(*s));
+
+    s->base = base;
+    s->policy = policy;
+    s->limits = *limits;
+    LIST_INIT(&s->conns);
+    s->resume = evtimer_new(base, mw_server_resume_cb, s);
+    if (s->resume == NULL)
+        mw_log_panic("cannot create a libevent timer");
+    return s;
+}
+
+int
+mw_server_listen(struct mw_server *s, int fd, const struct mw_proto *proto, struct mw_err *err)
+{
+    struct mw_listener *ml = mw_calloc(1, sizeof(*ml));
+
+    ml->proto = proto;
+    ml->srv = s;
+    ml->l = evconnlistener_new(s->base, mw_listener_accept_cb, ml,
+                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (ml->l == NULL) {
+        mw_free(&ml);
+        return mw_err_set(err, "%s: cannot listen on socket %d", proto->name, fd);
+    }
+    evconnlistener_set_error_cb(ml->l, mw_listener_error_cb);
+    s->lv = mw_reallocarray(s->lv, s->nl + 1, sizeof(*s->lv));
+    s->lv[s->nl++] = ml;
+    return 0;
+}
+
+void
+mw_server_set_limits(struct mw_server *s, const struct mw_server_limits *limits)
+{
+    struct mw_conn *c;
+
+    s->limits = *limits;
+    LIST_FOREACH(c, &s->conns, link)
+    mw_conn_set_timeouts(c);
+}
+
+static void
+mw_server_close_listeners(struct mw_server *s)
+{
+    for (size_t i = 0; i < s->nl; i++) {
+        evconnlistener_free(s->lv[i]->l);
+        mw_free(&s->lv[i]);
+    }
+    mw_free(&s->lv);
+    s->nl = 0;
+}
+
+void
+mw_server_drain(struct mw_server *s)
+{
+    struct mw_conn *c, *next;
+
+    s->draining = 1;
+    mw_server_close_listeners(s);
+    for (c = LIST_FIRST(&s->conns); c != NULL; c = next) {
+        next = LIST_NEXT(c, link);
+        (void)mw_conn_pump(c);
+    }
+    if (s->nconns == 0)
+        event_base_loopexit(s->base, NULL);
+}
+
+size_t
+mw_server_connections(const struct mw_server *s)
+{
+    return s->nconns;
+}
+
+void
+mw_server_free(struct mw_server **sp)
+{
+    struct mw_server *s = *sp;
+
+    if (s == NULL)
+        return;
+    s->draining = 1; /* no listener re-enabling, no pumping while we close */
+    mw_server_close_listeners(s);
+    while (!LIST_EMPTY(&s->conns))
+        mw_conn_free(LIST_FIRST(&s->conns));
+    event_free(s->resume);
+    mw_free(sp);
+}
+
+struct mw_req *
+mw_conn_req_new(struct mw_conn *c, const char *what)
+{
+    struct mw_req *r = mw_calloc(1, sizeof(*r));
+
+    r->conn = c;
+    mw_buf_init(&r->reply);
+    r->what = mw_strdup(what);
+    TAILQ_INSERT_TAIL(&c->queue, r, link);
+    c->nqueue++;
+    return r;
+}
+
+static void
+mw_req_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct mw_req *r = arg;
+
+    mw_log_warn("%s: %s: no answer within request_timeout (%ds)", r->conn->proto->name,
+                r->what ? r->what : "request", r->conn->srv->limits.request_timeout);
+    r->conn->proto->timeout(r);
+    r->q = NULL;
+    mw_req_finish(r);
+}
+
+void
+mw_req_wait(struct mw_req *r, void *q)
+{
+    struct timeval tv = {r->conn->srv->limits.request_timeout, 0};
+
+    r->q = q;
+    r->timer = evtimer_new(r->conn->srv->base, mw_req_timeout_cb, r);
+    if (r->timer == NULL || evtimer_add(r->timer, &tv) < 0)
+        mw_log_panic("cannot create a libevent timer");
+}
+
+void
+mw_req_finish(struct mw_req *r)
+{
+    struct mw_conn *c = r->conn;
+    struct mw_req *head;
+
+    r->done = 1;
+    r->q = NULL;
+    if (r->timer != NULL)
+        event_free(r->timer);
+    r->timer = NULL;
+    while ((head = TAILQ_FIRST(&c->queue)) != NULL && head->done) {
+        TAILQ_REMOVE(&c->queue, head, link);
+        c->nqueue--;
+        if (bufferevent_write(c->bev, head->reply.data, head->reply.len) < 0)
+            mw_log_error("%s: cannot queue a reply to %s", c->proto->name, c->peer);
+        mw_req_free(head);
+    }
+    (void)mw_conn_pump(c);
+}

@@ -1,0 +1,151 @@
+/*
+ * socketmap.c - the Postfix socketmap_table(5) protocol for
+ * smtp_tls_policy_maps (see socketmap.h).
+ *
+ * Request: netstring "NAME KEY" (NAME is the map name from main.cf, e.g.
+ * "mailward"; any name is served). Reply: netstring "OK policy",
+ * "NOTFOUND ", "TEMP reason", "TIMEOUT reason" or "PERM reason".
+ *
+ * KEY is the next-hop domain: lower-cased, a trailing dot removed; a leading
+ * dot marks Postfix's parent-domain lookup. Postfix also looks up explicit
+ * next-hops from the transport table ("[mx.example.com]:587",
+ * "example.com:submission"); those name no domain policy, so they are
+ * answered NOTFOUND without asking plugins. Anything else that is not a
+ * domain is answered PERM and the connection stays usable. A broken
+ * netstring frame cannot be resynchronised: it is answered PERM, everything
+ * buffered is discarded, and reading goes on (the client's next request
+ * starts a new frame).
+ */
+#include "config.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mw/alloc.h"
+#include "mw/log.h"
+#include "mw/netstring.h"
+#include "socketmap.h"
+
+static void
+mw_socketmap_reply(struct mw_req *r, const char *status, const char *text)
+{
+    struct mw_buf b;
+
+    mw_buf_init(&b);
+    mw_buf_printf(&b, "%s %s", status, text);
+    mw_netstring_append(&r->reply, b.data, b.len);
+    mw_buf_release(&b);
+}
+
+static void
+mw_socketmap_done(void *arg, enum mw_tls_answer answer, const char *text, const char *plugin)
+{
+    struct mw_req *r = arg;
+    static const char *const status[] = {"NOTFOUND", "OK", "TEMP", "PERM"};
+
+    mw_log_debug("socketmap: %s from %s: %s %s%s%s%s", r->what, mw_conn_peer(r->conn),
+                 status[answer], text, plugin ? " (" : "", plugin ? plugin : "", plugin ? ")" : "");
+    mw_socketmap_reply(r, status[answer], answer == MW_TLS_NOTFOUND ? "" : text);
+    mw_req_finish(r);
+}
+
+/* A complete request payload (not NUL-terminated, may hold anything). */
+static void
+mw_socketmap_request(struct mw_conn *c, const char *data, size_t len)
+{
+    const char *sp = memchr(data, ' ', len);
+    const char *key;
+    size_t klen;
+    int parent;
+    char dom[MW_DOMAIN_MAX + 1], what[MW_DOMAIN_MAX + 2];
+    struct mw_err err;
+    struct mw_req *r;
+    struct mw_tlsq *q;
+
+    if (sp == NULL || sp == data || sp + 1 == data + len) {
+        r = mw_conn_req_new(c, NULL);
+        mw_log_warn("socketmap: malformed request from %s: not \"NAME KEY\"", mw_conn_peer(c));
+        mw_socketmap_reply(r, "PERM", "malformed request, expected \"NAME KEY\"");
+        mw_req_finish(r);
+        return;
+    }
+    key = sp + 1;
+    klen = (size_t)(data + len - key);
+    parent = key[0] == '.';
+    if (key[0] == '[' || memchr(key, ':', klen) != NULL) {
+        r = mw_conn_req_new(c, NULL);
+        mw_log_debug("socketmap: explicit next-hop from %s: NOTFOUND", mw_conn_peer(c));
+        mw_socketmap_reply(r, "NOTFOUND", "");
+        mw_req_finish(r);
+        return;
+    }
+    if (mw_policy_domain_parse(key + parent, klen - (size_t)parent, dom, &err) < 0) {
+        r = mw_conn_req_new(c, NULL);
+        mw_log_warn("socketmap: bad key from %s: %s", mw_conn_peer(c), err.text);
+        mw_socketmap_reply(r, "PERM", err.text);
+        mw_req_finish(r);
+        return;
+    }
+    snprintf(what, sizeof(what), "%s%s", parent ? "." : "", dom);
+    r = mw_conn_req_new(c, what);
+    q = mw_policy_tls_ask(mw_conn_policy(c), dom, parent, mw_socketmap_done, r);
+    if (q != NULL)
+        mw_req_wait(r, q);
+}
+
+static int
+mw_socketmap_input(struct mw_conn *c, struct evbuffer *in)
+{
+    size_t len, dlen, used;
+    const char *buf, *data;
+    struct mw_err err;
+    struct mw_req *r;
+
+    while (mw_conn_room(c) && (len = evbuffer_get_length(in)) > 0) {
+        /* A whole request fits in MW_SOCKETMAP_REQUEST_MAX plus its frame. */
+        if (len > MW_SOCKETMAP_REQUEST_MAX + 16)
+            len = MW_SOCKETMAP_REQUEST_MAX + 16;
+        buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+        switch (mw_netstring_parse(buf, len, MW_SOCKETMAP_REQUEST_MAX, &data, &dlen, &used, &err)) {
+        case MW_NETSTRING_MORE:
+            return 0;
+        case MW_NETSTRING_ERROR:
+            mw_log_warn("socketmap: from %s: %s: discarding %zu buffered bytes", mw_conn_peer(c),
+                        err.text, evbuffer_get_length(in));
+            evbuffer_drain(in, evbuffer_get_length(in));
+            r = mw_conn_req_new(c, NULL);
+            mw_socketmap_reply(r, "PERM", err.text);
+            mw_req_finish(r);
+            return 0;
+        case MW_NETSTRING_OK:
+            mw_socketmap_request(c, data, dlen);
+            evbuffer_drain(in, used);
+            break;
+        }
+    }
+    return 0;
+}
+
+static void
+mw_socketmap_timeout(struct mw_req *r)
+{
+    mw_tlsq_abandon(r->q);
+    mw_socketmap_reply(r, "TEMP", "policy lookup timed out");
+}
+
+static void
+mw_socketmap_release(struct mw_req *r)
+{
+    mw_tlsq_abandon(r->q);
+}
+
+static void
+mw_socketmap_conn_free(void **pp)
+{
+}
+
+const struct mw_proto mw_socketmap_proto = {
+    "socketmap",          mw_socketmap_input,     mw_socketmap_timeout,
+    mw_socketmap_release, mw_socketmap_conn_free,
+};
