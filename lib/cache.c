@@ -9,7 +9,8 @@
  * This file only combines the tiers (cache-memory.c, cache-redis.c) and
  * keeps the counters. A Redis hit is copied into memory with the TTL Redis
  * reports, so a fleet member that learns a value from Redis forgets it when
- * the member that stored it would have.
+ * the member that stored it would have (a key without a TTL, which mailward
+ * never writes, is not copied).
  *
  * Asynchronous answers that are known at once (a memory hit, Redis skipped)
  * are delivered through an activated libevent event, so the caller's

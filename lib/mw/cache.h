@@ -63,7 +63,8 @@ struct mw_cache *mw_cache_open(const struct mw_config *cfg, struct mw_err *err);
 /*
  * Close the cache and NULL the pointer. Asynchronous gets still pending are
  * answered (as misses, or with their memory hit) before it returns. Must not
- * be called from inside a cache callback.
+ * be called from inside a cache callback, and must come before the
+ * event_base given to the asynchronous calls is freed.
  */
 void mw_cache_close(struct mw_cache **cp);
 

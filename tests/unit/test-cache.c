@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -446,6 +447,64 @@ test_bad_endpoint(void **state)
     mw_config_free(&cfg);
 }
 
+/* Many threads at once on one Redis-backed cache (mailward-milter's use). */
+static void *
+thread_work(void *arg)
+{
+    struct mw_cache *c = ((void **)arg)[0];
+    long id = (long)((void **)arg)[1];
+    struct mw_buf b;
+    char key[64];
+    long bad = 0;
+
+    mw_buf_init(&b);
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof(key), "t%ld-%d", id, i);
+        mw_cache_set(c, key, key, strlen(key), 60);
+        mw_buf_reset(&b);
+        if (mw_cache_get(c, key, &b) != 1 || strcmp(b.data, key) != 0)
+            bad++;
+        if (i % 10 == 0)
+            mw_cache_del(c, key);
+    }
+    mw_buf_release(&b);
+    return (void *)bad;
+}
+
+static void
+test_redis_threads(void **state)
+{
+    struct mw_cache *c = redis_cache_open();
+    pthread_t t[8];
+    void *args[8][2];
+    struct mw_cache_stats st;
+    redisReply *reply;
+
+    (void)state;
+    for (long i = 0; i < 8; i++) {
+        args[i][0] = c;
+        args[i][1] = (void *)i;
+        assert_int_equal(pthread_create(&t[i], NULL, thread_work, args[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        void *bad;
+        pthread_join(t[i], &bad);
+        assert_null(bad);
+    }
+    mw_cache_stats(c, &st);
+    assert_int_equal(st.sets, 8 * 300);
+    assert_int_equal(st.hits, 8 * 300);
+    assert_int_equal(st.redis_errors, 0);
+    reply = peek("GET", PREFIX "t7-299");
+    assert_int_equal(reply->type, REDIS_REPLY_STRING);
+    assert_string_equal(reply->str, "t7-299");
+    freeReplyObject(reply);
+    reply = peek("EXISTS", PREFIX "t7-290");
+    assert_int_equal(reply->integer, 0);
+    freeReplyObject(reply);
+    mw_cache_close(&c);
+}
+
 /* What an asynchronous callback saw. */
 struct answer {
     int calls;
@@ -604,6 +663,7 @@ main(void)
         cmocka_unit_test(test_bad_endpoint),
         cmocka_unit_test(test_redis_down_at_start),
         cmocka_unit_test_setup_teardown(test_redis_shared, redis_setup, redis_teardown),
+        cmocka_unit_test_setup_teardown(test_redis_threads, redis_setup, redis_teardown),
         cmocka_unit_test_setup_teardown(test_redis_outage, redis_setup, redis_teardown),
         cmocka_unit_test_setup_teardown(test_async, redis_setup, redis_teardown),
         cmocka_unit_test_setup_teardown(test_async_recover, redis_setup, redis_teardown),
