@@ -1,1 +1,2 @@
-# lib/dns: sources are added here by the dns module.
+# lib/dns: the one resolver (libunbound) and the pure record decoders.
+lib_libmailward_la_SOURCES += lib/dns.c lib/dns-rr.c lib/mw/dns.h
