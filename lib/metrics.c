@@ -148,6 +148,7 @@ mw_metrics_labels_parse(const char *labels, enum mw_metric_type type)
 {
     struct mw_buf fold;
     const char *p = labels;
+    char *result;
 
     mw_buf_init(&fold);
     while (*p) {
@@ -178,7 +179,9 @@ mw_metrics_labels_parse(const char *labels, enum mw_metric_type type)
         else if (*p != '\0')
             goto bad;
     }
-    return mw_buf_steal(&fold);
+    result = mw_buf_steal(&fold);
+    mw_buf_release(&fold); /* steal leaves an empty buffer behind */
+    return result;
 bad:
     mw_buf_release(&fold);
     return NULL;
@@ -253,6 +256,10 @@ mw_metrics_counter_fn(const char *name, const char *labels, const char *help,
     struct mw_counter *c = mw_metrics_counter(name, labels, help);
 
     pthread_mutex_lock(&mw_metrics_lock);
+    if (c->fn == fn && c->arg == arg) {
+        pthread_mutex_unlock(&mw_metrics_lock);
+        return c; /* the same binding again: freezing it would count it twice */
+    }
     if (c->fn != NULL)
         c->base += c->fn(c->arg);
     c->fn = fn;

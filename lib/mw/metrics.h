@@ -94,7 +94,9 @@ uint64_t mw_counter_value(struct mw_counter *c);
 
 /*
  * Register (or find) a counter whose value is fn(arg), read when rendering,
- * plus anything added with mw_counter_add(). Binding again replaces fn/arg.
+ * plus anything added with mw_counter_add(). fn must return a count that
+ * only grows. Binding the same fn and arg again changes nothing; binding
+ * another one first freezes the old one's value (see mw_metrics_unbind()).
  */
 struct mw_counter *mw_metrics_counter_fn(const char *name, const char *labels, const char *help,
                                          mw_metrics_counter_read *fn, void *arg);
@@ -109,10 +111,10 @@ struct mw_gauge *mw_metrics_gauge_fn(const char *name, const char *labels, const
                                      mw_metrics_gauge_read *fn, void *arg);
 
 /*
- * Forget every callback bound with this arg (call it before freeing arg, e.g.
- * when a cache is closed): a counter keeps the last value fn returned (and
- * counts on from there if bound again), a gauge keeps its last value. When
- * this returns, no such callback is running or will run.
+ * Forget every callback bound with this arg (call it before freeing arg or
+ * unloading the code of fn, e.g. when a cache is closed): a counter keeps the last value fn
+ * returned (and counts on from there if bound again), a gauge keeps its last value. When this
+ * returns, no such callback is running or will run.
  */
 void mw_metrics_unbind(void *arg);
 

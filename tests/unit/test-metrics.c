@@ -235,6 +235,9 @@ test_unbind_freezes(void **state)
     hits = 2;
     mw_metrics_counter_fn("mailward_hits_total", "", "h", read_hits, &hits);
     assert_int_equal(mw_counter_value(c), 7);
+    /* The same binding twice (lazy registration) must not count twice. */
+    mw_metrics_counter_fn("mailward_hits_total", "", "h", read_hits, &hits);
+    assert_int_equal(mw_counter_value(c), 7);
     mw_gauge_add(g, 1);
     mw_buf_init(&out);
     mw_metrics_render_stats(&out);
@@ -267,9 +270,10 @@ collect(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-/* GET url; returns the status, fills body and the content type. */
+/* GET (or method) url; returns the status, fills body and the content type. */
 static long
-fetch(const char *url, struct mw_buf *body, char *ctype, size_t ctype_size)
+fetch_method(const char *method, const char *url, struct mw_buf *body, char *ctype,
+             size_t ctype_size)
 {
     CURL *c = curl_easy_init();
     long status = 0;
@@ -281,12 +285,20 @@ fetch(const char *url, struct mw_buf *body, char *ctype, size_t ctype_size)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (method != NULL)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
     snprintf(ctype, ctype_size, "%s", ct ? ct : "");
     curl_easy_cleanup(c);
     return status;
+}
+
+static long
+fetch(const char *url, struct mw_buf *body, char *ctype, size_t ctype_size)
+{
+    return fetch_method(NULL, url, body, ctype, ctype_size);
 }
 
 /* Start on a free port (another process may take it between our probe and the bind: retry). */
@@ -331,6 +343,9 @@ check_endpoint(const char *spec)
     mw_buf_reset(&body);
     snprintf(url, sizeof(url), "http://%s/metrics/x", spec);
     assert_int_equal(fetch(url, &body, ctype, sizeof(ctype)), 404);
+    snprintf(url, sizeof(url), "http://%s/metrics", spec);
+    /* Other methods are refused by evhttp itself (501) before any body is read. */
+    assert_int_equal(fetch_method("DELETE", url, &body, ctype, sizeof(ctype)), 501);
     mw_buf_release(&body);
 }
 
