@@ -106,6 +106,7 @@ struct mw_dns {
     int notify_pipe[2]; /* wakes the event loop: done list not empty */
     struct event_base *base;
     struct event *notify_ev;
+    int closing; /* in mw_dns_close: callbacks may not start new lookups */
     struct mw_dns_query *pending;
     struct mw_dns_query *done_head, **done_tail;
 };
@@ -391,6 +392,7 @@ mw_dns_close(struct mw_dns **dp)
 
     if (d == NULL)
         return;
+    d->closing = 1;
     if (write(d->stop_pipe[1], "", 1) < 0)
         mw_log_panic("dns: cannot stop the service thread: %s", strerror(errno));
     pthread_join(d->service, NULL);
@@ -583,6 +585,8 @@ mw_dns_resolve_async(struct mw_dns *d, struct event_base *base, const char *name
                          .tv_usec = (suseconds_t)(d->timeout_ms % 1000) * 1000};
     int ub;
 
+    if (d->closing)
+        return mw_err_set(err, "dns: the resolver is closing");
     if (mw_dns_name_check(name, err) < 0 || mw_dns_bind_base(d, base, err) < 0)
         return -1;
     q = mw_calloc(1, sizeof(*q));

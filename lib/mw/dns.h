@@ -110,8 +110,9 @@ struct mw_dns *mw_dns_open(const struct mw_config *cfg, struct mw_err *err);
 /*
  * Close the resolver and NULL the pointer. No blocking lookup may be in
  * progress. Async lookups still pending get their callback now, with a
- * TEMPFAIL answer, so callers' state is released; close the resolver before
- * freeing the event base or anything those callbacks use.
+ * TEMPFAIL answer, so callers' state is released (they cannot start new
+ * lookups then); close the resolver before freeing the event base or
+ * anything those callbacks use.
  */
 void mw_dns_close(struct mw_dns **dp);
 
@@ -129,8 +130,9 @@ int mw_dns_resolve(struct mw_dns *d, const char *name, int rrtype, struct mw_dns
  * loop): returns 0, and cb(arg, answer) will then run exactly once, from
  * the loop, never from inside this call; a lookup that outlives timeout_ms
  * is answered MW_DNS_TIMEOUT. Returns -1 with err, and cb is never called,
- * when the name is invalid, libunbound refuses, or base differs from the
- * base of earlier calls (one resolver serves one event loop).
+ * when the name is invalid, libunbound refuses, the resolver is closing, or
+ * base differs from the base of earlier calls (one resolver serves one
+ * event loop).
  */
 int mw_dns_resolve_async(struct mw_dns *d, struct event_base *base, const char *name, int rrtype,
                          mw_dns_cb *cb, void *arg, struct mw_err *err);

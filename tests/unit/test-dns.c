@@ -452,7 +452,7 @@ test_timeout(void **state)
     if (world_port == NULL)
         skip();
     /* The server drops queries for drop.test: only our time limit ends them. */
-    d = open_dns(world_anchors, 300);
+    d = open_dns(world_anchors, 1000);
     assert_int_equal(mw_dns_resolve(d, "x.drop.test", MW_DNS_A, &a, &err), 0);
     assert_int_equal(a->status, MW_DNS_TIMEOUT);
     assert_non_null(a->error);
@@ -641,6 +641,21 @@ test_async(void **state)
     event_base_free(base);
 }
 
+/* A callback run by mw_dns_close() tries to start another lookup. */
+static struct mw_dns *closing_dns;
+static struct event_base *closing_base;
+static int closing_rc;
+
+static void
+closing_cb(void *arg, struct mw_dns_answer *a)
+{
+    struct mw_err err;
+
+    async_cb(arg, a);
+    closing_rc = mw_dns_resolve_async(closing_dns, closing_base, "www.plain.test", MW_DNS_A,
+                                      async_cb, arg, &err);
+}
+
 static void
 test_async_timeout_and_close(void **state)
 {
@@ -658,12 +673,16 @@ test_async_timeout_and_close(void **state)
     if (world_port == NULL)
         skip();
     base = event_base_new();
-    d = open_dns(world_anchors, 300);
+    d = open_dns(world_anchors, 1000);
     run_async(d, base, s, 3);
     free_slots(s, 3);
     /* Closing with a lookup in flight answers it now, once. */
-    assert_int_equal(mw_dns_resolve_async(d, base, late.name, late.type, async_cb, &late, &err), 0);
+    closing_dns = d;
+    closing_base = base;
+    assert_int_equal(mw_dns_resolve_async(d, base, late.name, late.type, closing_cb, &late, &err),
+                     0);
     mw_dns_close(&d);
+    assert_int_equal(closing_rc, -1);
     assert_int_equal(late.calls, 1);
     assert_int_equal(late.a->status, MW_DNS_TEMPFAIL);
     assert_string_equal(late.a->error, "resolver closed");
