@@ -11,6 +11,7 @@ lib_libmailward_la_SOURCES = \
 	lib/netstring.c lib/mw/netstring.h \
 	lib/plugin.c lib/mw/plugins.h \
 	lib/daemon.c lib/mw/daemon.h \
+	lib/services.c lib/mw/services.h \
 	lib/mw/msg.h lib/mw/policy.h
 lib_libmailward_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(UNBOUND_CFLAGS)

@@ -5,7 +5,8 @@
  * Start-up: command line and configuration (lib/daemon.c), the plugins of
  * [policyd] plugins opened, initialised and configured (with -n: that is the
  * check, including every table the plugins name; then exit 0 or 78), the
- * listeners bound, detach unless -f, pid file, privileges dropped, loop.
+ * listeners bound, detach unless -f, cache, resolver and metrics opened
+ * (mw_policyd_services), pid file, privileges dropped, loop.
  *
  * Signals (libevent signal events, so handlers run in the loop):
  *   SIGHUP   re-read the configuration and reconfigure every plugin without
@@ -30,7 +31,9 @@
 #include "mw/daemon.h"
 #include "mw/log.h"
 #include "mw/net.h"
+#include "mw/metrics.h"
 #include "mw/policy-host.h"
+#include "mw/services.h"
 #include "delegation.h"
 #include "server.h"
 #include "socketmap.h"
@@ -62,17 +65,34 @@ mw_policyd_versions(void)
 }
 
 /*
- * The one place the host lent to plugins is filled. The shared cache, the
- * resolver and metrics are wired in here when those modules join policyd;
- * until then plugins see NULL and must not need them.
+ * The one place the host lent to plugins is filled. The shared cache and
+ * resolver join in mw_policyd_services(), after detaching: plugins keep the
+ * host pointer and see them from their first hook on (mw/services.h).
  */
 static void
 mw_policyd_host_fill(struct mw_policyd *d)
 {
     d->host.program = d->opts.program;
     d->host.base = d->base;
-    d->host.cache = NULL;
-    d->host.dns = NULL;
+}
+
+/* Cache, resolver and metrics; 0 or a sysexits code (logged). */
+static int
+mw_policyd_services(struct mw_policyd *d)
+{
+    struct mw_err err;
+
+    if (mw_services_open(&d->host, d->cfg, &err) < 0) {
+        mw_log_error("%s", err.text);
+        return EX_CONFIG;
+    }
+    if (mw_metrics_start(mw_config_str(d->cfg, "policyd", "metrics_listen"),
+                         (int)mw_config_int(d->cfg, "general", "stats_interval"), d->base,
+                         &err) < 0) {
+        mw_log_error("[policyd] metrics_listen: %s", err.text);
+        return EX_UNAVAILABLE;
+    }
+    return 0;
 }
 
 static void
@@ -242,6 +262,8 @@ mw_policyd_start(struct mw_policyd *d)
             return EX_OSERR;
         }
     }
+    if ((rc = mw_policyd_services(d)) != 0)
+        return rc;
     if (*pid_file && mw_pidfile_open(pid_file, user, &err) < 0) {
         mw_log_error("%s", err.text);
         return EX_UNAVAILABLE;
@@ -267,6 +289,9 @@ mw_policyd_cleanup(struct mw_policyd *d)
     mw_server_free(&d->server);
     mw_plugins_close(&d->plugins);
     mw_policy_free(&d->policy);
+    mw_metrics_stop();
+    mw_services_close(&d->host);
+    mw_metrics_clear();
     for (size_t i = 0; i < 3; i++)
         if (d->sig[i] != NULL)
             event_free(d->sig[i]);

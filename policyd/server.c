@@ -21,18 +21,28 @@
 
 #include "mw/alloc.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 #include "server.h"
+
+/* Per service metrics, registered once when its listener is bound. */
+struct mw_service_metrics {
+    struct mw_counter *requests;
+    struct mw_histogram *latency;
+    struct mw_gauge *connections;
+};
 
 struct mw_listener {
     struct evconnlistener *l;
     const struct mw_proto *proto;
     struct mw_server *srv;
+    struct mw_service_metrics m;
 };
 
 struct mw_conn {
     LIST_ENTRY(mw_conn) link;
     struct mw_server *srv;
     const struct mw_proto *proto;
+    const struct mw_service_metrics *m;
     struct bufferevent *bev;
     TAILQ_HEAD(, mw_req) queue;
     size_t nqueue;
@@ -120,6 +130,7 @@ mw_conn_free(struct mw_conn *c)
     bufferevent_free(c->bev);
     LIST_REMOVE(c, link);
     s->nconns--;
+    mw_gauge_add(c->m->connections, -1);
     mw_log_debug("%s: disconnect from %s", c->proto->name, c->peer);
     mw_free(&c);
     if (s->draining) {
@@ -223,6 +234,7 @@ mw_listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
     c->srv = s;
     c->proto = ml->proto;
+    c->m = &ml->m;
     TAILQ_INIT(&c->queue);
     if (sa->sa_family == AF_UNIX || getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv,
                                                 sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
@@ -237,6 +249,7 @@ mw_listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     bufferevent_setcb(c->bev, mw_conn_read_cb, mw_conn_write_cb, mw_conn_event_cb, c);
+    mw_gauge_add(c->m->connections, 1);
     mw_conn_set_timeouts(c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     LIST_INSERT_HEAD(&s->conns, c, link);
@@ -294,8 +307,17 @@ mw_server_listen(struct mw_server *s, int fd, const struct mw_proto *proto, stru
 {
     struct mw_listener *ml = mw_calloc(1, sizeof(*ml));
 
+    char labels[64];
+
     ml->proto = proto;
     ml->srv = s;
+    snprintf(labels, sizeof(labels), "service=\"%s\"", proto->name);
+    ml->m.requests = mw_metrics_counter("mailward_policyd_requests_total", labels,
+                                        "Requests received, per service");
+    ml->m.latency = mw_metrics_histogram("mailward_policyd_request_seconds", labels,
+                                         "Time from request to answer, per service", NULL, 0);
+    ml->m.connections = mw_metrics_gauge("mailward_policyd_connections", labels,
+                                         "Client connections open, per service");
     ml->l = evconnlistener_new(s->base, mw_listener_accept_cb, ml,
                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
     if (ml->l == NULL) {
@@ -371,6 +393,8 @@ mw_conn_req_new(struct mw_conn *c, const char *what)
     struct mw_req *r = mw_calloc(1, sizeof(*r));
 
     r->conn = c;
+    r->started = mw_metrics_now();
+    mw_counter_inc(c->m->requests);
     mw_buf_init(&r->reply);
     r->what = mw_strdup(what);
     TAILQ_INSERT_TAIL(&c->queue, r, link);
@@ -409,6 +433,7 @@ mw_req_finish(struct mw_req *r)
 
     r->done = 1;
     r->q = NULL;
+    mw_histogram_observe(c->m->latency, mw_metrics_now() - r->started);
     if (r->timer != NULL)
         event_free(r->timer);
     r->timer = NULL;

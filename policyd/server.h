@@ -67,6 +67,7 @@ struct mw_req {
     struct event *timer; /* request_timeout, while waiting for a plugin */
     void *q;             /* the pending question (protocol's type), NULL when none */
     char *what;          /* for log lines: the key or sender asked about */
+    double started;      /* mw_metrics_now() when the request arrived */
 };
 
 struct mw_proto {

@@ -24,14 +24,36 @@
 
 #include "mw/alloc.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 #include "mw/netstring.h"
 #include "socketmap.h"
+
+/* Count one answer by its status word (a handful of series, looked up once each). */
+static void
+mw_socketmap_count(const char *status)
+{
+    static const char *const names[] = {"OK", "NOTFOUND", "TEMP", "PERM"};
+    static struct mw_counter *counters[4];
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(status, names[i]) != 0)
+            continue;
+        if (counters[i] == NULL) {
+            char labels[32];
+            snprintf(labels, sizeof(labels), "answer=\"%s\"", names[i]);
+            counters[i] = mw_metrics_counter("mailward_policyd_socketmap_answers_total", labels,
+                                             "socketmap answers, per answer type");
+        }
+        mw_counter_inc(counters[i]);
+    }
+}
 
 static void
 mw_socketmap_reply(struct mw_req *r, const char *status, const char *text)
 {
     struct mw_buf b;
 
+    mw_socketmap_count(status);
     mw_buf_init(&b);
     mw_buf_printf(&b, "%s %s", status, text);
     mw_netstring_append(&r->reply, b.data, b.len);
