@@ -6,3 +6,4 @@ include tests/dns.mk
 include tests/metrics.mk
 include tests/policyd.mk
 include tests/milter.mk
+include tests/world.mk

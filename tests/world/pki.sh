@@ -8,7 +8,7 @@
 
 # pki_key FILE: a new P-256 private key.
 pki_key() {
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>>"$W/log/pki.log"
 }
 
 # pki_leaf NAME ISSUER CN [DNS-NAME...]: $W/pki/NAME.{key,pem}, signed by the CA
@@ -24,13 +24,13 @@ pki_leaf() {
     if [ "$issuer" = self ]; then
         openssl req -x509 -new -key "$d/$name.key" -out "$d/$name.pem" -days 3650 -subj "/CN=$cn" \
             -addext "subjectAltName=$san" -addext "basicConstraints=critical,CA:FALSE" \
-            -addext "extendedKeyUsage=serverAuth" 2>/dev/null || return 1
+            -addext "extendedKeyUsage=serverAuth" 2>>"$W/log/pki.log" || return 1
     else
         printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' \
             "$san" >"$d/$name.ext"
-        openssl req -new -key "$d/$name.key" -subj "/CN=$cn" 2>/dev/null |
-            openssl x509 -req -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
-                -extfile "$d/$name.ext" -out "$d/$name.pem" 2>/dev/null || return 1
+        openssl req -new -key "$d/$name.key" -subj "/CN=$cn" 2>>"$W/log/pki.log" |
+            openssl x509 -req -CA "$d/ca.pem" -CAkey "$d/ca.key" -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d " \n")" -days 3650 \
+                -extfile "$d/$name.ext" -out "$d/$name.pem" 2>>"$W/log/pki.log" || return 1
     fi
     cat "$d/$name.key" "$d/$name.pem" >"$d/$name.chain"
 }
@@ -44,8 +44,8 @@ pki_tlsa() {
 pki_dkim() {
     local k p
     k=$W/keys
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k/dkim-rsa.pem" 2>/dev/null &&
-        openssl genpkey -algorithm ED25519 -out "$k/dkim-ed25519.pem" 2>/dev/null || return 1
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k/dkim-rsa.pem" 2>>"$W/log/pki.log" &&
+        openssl genpkey -algorithm ED25519 -out "$k/dkim-ed25519.pem" 2>>"$W/log/pki.log" || return 1
     p=$(openssl pkey -in "$k/dkim-rsa.pem" -pubout -outform DER | base64 -w0)
     printf '"v=DKIM1; k=rsa; "%s\n' "$(printf 'p=%s' "$p" | fold -w 250 | sed 's/.*/ "&"/' | tr -d '\n')" \
         >"$k/dkim-rsa.txt"
@@ -63,7 +63,7 @@ pki_make() {
     pki_key "$d/ca.key" &&
         openssl req -x509 -new -key "$d/ca.key" -out "$d/ca.pem" -days 3650 \
             -subj "/CN=mailward test world CA" -addext "basicConstraints=critical,CA:TRUE" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
+            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>>"$W/log/pki.log" || return 1
     pids=$dkim
     while read -r name addr tls names; do
         case $tls in

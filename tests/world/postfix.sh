@@ -14,7 +14,7 @@ postfix_instance() {
     shift 2
     dir=$W/postfix/$name
     mkdir -p "$dir/queue" "$dir/data" || return 1
-    cp "$here/postfix/master.cf" "$dir/master.cf"
+    sed -e "s|@WORLD@|$W|g" -e "s|@MAIL@|$W/mail/$name|g" "$here/postfix/master.cf" >"$dir/master.cf"
     for kind in common "$@"; do cat "$here/postfix/$kind.cf"; done >"$dir/main.cf.in"
     cat >>"$dir/main.cf.in"
     sed -e "s|@DIR@|$dir|g" -e "s|@NAME@|$name|g" -e "s|@ADDR@|$addr|g" -e "s|@CA@|$W/pki/ca.pem|g" \
@@ -41,6 +41,8 @@ postfix_queue() {
 postfix_make() {
     local name addr tls names
     mkdir -p "$W/postfix" "$W/mail" || return 1
+    # A copy that user nobody can read even when the source tree is private.
+    cp "$here/deliver.sh" "$W/deliver.sh" && chmod 755 "$W/deliver.sh" || return 1
     postfix_instance sender 127.0.0.2 sender </dev/null || return 1
     while read -r name addr tls names; do
         mkdir -p "$W/mail/$name" && chown 65534:65534 "$W/mail/$name" || return 1
@@ -49,7 +51,6 @@ postfix_make() {
         else
             printf 'smtpd_tls_security_level = may\nsmtpd_tls_chain_files = %s\n' "$W/pki/mx-$name.chain"
         fi | postfix_instance "$name" "$addr" mx || return 1
-        printf '/^([^@]+@[^@]+)$/ $1/\n' >"$W/postfix/$name/mailboxes"
     done <<LIST
 $(grep -v '^#' "$here/mx.list" | grep .)
 LIST

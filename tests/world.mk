@@ -1,0 +1,6 @@
+# tests: the test world (tests/world/README.md) and its smoke scenarios. The whole
+# directory is distributed, so a new zone, list entry or scenario needs no edit here;
+# a new scenario script needs one line in world_tests.
+world_tests = tests/world/selftest.sh tests/world/smoke-deliver.sh tests/world/smoke-tls-encrypt.sh
+TESTS += $(world_tests)
+EXTRA_DIST += tests/world
