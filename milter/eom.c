@@ -1,0 +1,237 @@
+/*
+ * eom.c - what mailward-milter does at end of message: apply the changes
+ * the plugins recorded, write our one Authentication-Results header, log
+ * the one line per message (see milter.h).
+ *
+ * Header text from plugins is checked before it reaches libmilter: a name
+ * must be printable without blanks or colon, a value may only contain a
+ * line break when it is followed by a blank (folding), so a plugin bug can
+ * never inject a header line. A refused change tempfails the message: we
+ * never silently accept mail that a plugin wanted changed.
+ *
+ * Folding: libmilter wants bare "\n" followed by a blank (the MTA adds the
+ * CR), so the Authentication-Results header is folded with "\n\t".
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "milter.h"
+#include "mw/alloc.h"
+#include "mw/buf.h"
+#include "mw/config.h"
+#include "mw/log.h"
+
+#define MW_AR_HEADER "Authentication-Results"
+#define MW_FOLD_WIDTH 78
+
+struct mw_milter_settings *
+mw_milter_settings_new(const struct mw_config *cfg, struct mw_err *err)
+{
+    struct mw_milter_settings *s = mw_calloc(1, sizeof(*s));
+    const char *id = mw_config_str(cfg, "milter", "authserv_id");
+    char host[256];
+    char **v;
+    struct mw_buf list;
+
+    if (*id == '\0') {
+        if (gethostname(host, sizeof(host)) < 0 || memchr(host, '\0', sizeof(host)) == NULL) {
+            mw_free(&s);
+            mw_err_set(err, "[milter] authserv_id is empty and the host name is unusable");
+            return NULL;
+        }
+        id = host;
+    }
+    s->authserv_id = mw_strdup(id);
+    /* The list was validated already; parse the joined words again for the CIDR set. */
+    mw_buf_init(&list);
+    v = mw_config_list(cfg, "milter", "internal_hosts", NULL);
+    for (char **p = v; *p; p++) {
+        mw_buf_puts(&list, *p);
+        mw_buf_putc(&list, ' ');
+    }
+    mw_strv_free(&v);
+    if (mw_cidr_list_parse(list.data, &s->internal_hosts, err) < 0) {
+        mw_buf_release(&list);
+        mw_free(&s->authserv_id);
+        mw_free(&s);
+        return NULL;
+    }
+    mw_buf_release(&list);
+    return s;
+}
+
+void
+mw_milter_settings_free(struct mw_milter_settings **sp)
+{
+    struct mw_milter_settings *s = *sp;
+
+    if (s == NULL)
+        return;
+    mw_cidr_list_release(&s->internal_hosts);
+    mw_free(&s->authserv_id);
+    mw_free(sp);
+}
+
+static int
+mw_header_name_ok(const char *name)
+{
+    if (*name == '\0')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == ':')
+            return 0;
+    return 1;
+}
+
+/* No bare line breaks: CR/LF only as part of a fold (followed by a blank). */
+static int
+mw_header_value_ok(const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == '\r' && p[1] == '\n')
+            p++;
+        if ((*p == '\r' || *p == '\n') && p[1] != ' ' && p[1] != '\t')
+            return 0;
+    }
+    return 1;
+}
+
+static int
+mw_apply_change(SMFICTX *ctx, const struct mw_msg_change *ch)
+{
+    char *name = (char *)ch->name;
+    char *value = (char *)ch->value;
+    int idx = (int)ch->index;
+
+    if (!mw_header_name_ok(ch->name) || (ch->value != NULL && !mw_header_value_ok(ch->value))) {
+        mw_log_error("refusing malformed header change \"%s\" from a plugin", ch->name);
+        return -1;
+    }
+    if (ch->index > 1000000) {
+        mw_log_error("refusing header change \"%s\" at index %zu", ch->name, ch->index);
+        return -1;
+    }
+    switch (ch->kind) {
+    case MW_MSG_HDR_ADD:
+        return smfi_addheader(ctx, name, value) == MI_SUCCESS ? 0 : -1;
+    case MW_MSG_HDR_INSERT:
+        return smfi_insheader(ctx, idx, name, value) == MI_SUCCESS ? 0 : -1;
+    case MW_MSG_HDR_CHANGE:
+        return smfi_chgheader(ctx, name, idx, value) == MI_SUCCESS ? 0 : -1;
+    case MW_MSG_HDR_DELETE:
+        return smfi_chgheader(ctx, name, idx, NULL) == MI_SUCCESS ? 0 : -1;
+    }
+    return -1;
+}
+
+/* Append text, replacing control characters so an entry can never break the header. */
+static void
+mw_put_clean(struct mw_buf *b, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        mw_buf_putc(b, *p < 0x20 || *p == 0x7f ? ' ' : *p);
+}
+
+char *
+mw_milter_ar_value(const char *authserv_id, const struct mw_msg_item *entries)
+{
+    struct mw_buf b, one;
+    size_t col, total = strlen(MW_AR_HEADER ": ") + strlen(authserv_id);
+
+    mw_buf_init(&b);
+    mw_buf_init(&one);
+    for (const struct mw_msg_item *e = entries; e; e = e->next)
+        total += 2 + strlen(e->text);
+    mw_put_clean(&b, authserv_id);
+    mw_buf_putc(&b, ';');
+    if (total + 1 <= MW_FOLD_WIDTH) {
+        /* Short enough for one line. */
+        for (const struct mw_msg_item *e = entries; e; e = e->next) {
+            mw_buf_putc(&b, ' ');
+            mw_put_clean(&b, e->text);
+            mw_buf_puts(&b, e->next ? ";" : "");
+        }
+        mw_buf_release(&one);
+        return mw_buf_steal(&b);
+    }
+    /* One entry per line; a long entry is folded again at its blanks. */
+    for (const struct mw_msg_item *e = entries; e; e = e->next) {
+        mw_buf_reset(&one);
+        mw_put_clean(&one, e->text);
+        mw_buf_puts(&one, e->next ? ";" : "");
+        mw_buf_puts(&b, "\n\t");
+        col = 8;
+        char *save = NULL;
+        for (char *w = strtok_r(one.data, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            size_t wl = strlen(w);
+            if (col > 8 && col + 1 + wl > MW_FOLD_WIDTH) {
+                mw_buf_puts(&b, "\n\t");
+                col = 8;
+            } else if (col > 8) {
+                mw_buf_putc(&b, ' ');
+                col++;
+            }
+            mw_buf_puts(&b, w);
+            col += wl;
+        }
+    }
+    mw_buf_release(&one);
+    return mw_buf_steal(&b);
+}
+
+int
+mw_milter_apply(SMFICTX *ctx, struct mw_conn *c, const struct mw_milter_settings *set)
+{
+    const struct mw_msg_item *ar = mw_msg_ar_entries(c->msg);
+    char *value;
+    int rc;
+
+    for (const struct mw_msg_change *ch = mw_msg_changes(c->msg); ch; ch = ch->next)
+        if (mw_apply_change(ctx, ch) < 0) {
+            mw_log_error("%s: cannot apply header change \"%s\"", mw_msg_queue_id(c->msg),
+                         ch->name);
+            return -1;
+        }
+    if (ar == NULL)
+        return 0;
+    /* Highest index first: deleting one never moves the ones still to delete. */
+    for (const struct mw_ar_claim *cl = c->ours; cl; cl = cl->next)
+        if (smfi_chgheader(ctx, MW_AR_HEADER, (int)cl->index, NULL) != MI_SUCCESS) {
+            mw_log_error("%s: cannot delete %s header #%zu", mw_msg_queue_id(c->msg), MW_AR_HEADER,
+                         cl->index);
+            return -1;
+        }
+    value = mw_milter_ar_value(set->authserv_id, ar);
+    rc = smfi_insheader(ctx, 0, MW_AR_HEADER, value) == MI_SUCCESS ? 0 : -1;
+    if (rc < 0)
+        mw_log_error("%s: cannot insert the %s header", mw_msg_queue_id(c->msg), MW_AR_HEADER);
+    mw_free(&value);
+    return rc;
+}
+
+void
+mw_milter_log(const struct mw_conn *c, const char *rcpt, const char *action)
+{
+    const struct mw_msg *m = c->msg;
+    const char *name = mw_msg_client_name(m);
+    struct mw_buf b;
+
+    mw_buf_init(&b);
+    mw_buf_printf(&b, "%s: %s client=%s[%s]", mw_msg_queue_id(m),
+                  mw_msg_direction(m) == MW_OUTBOUND ? "outbound" : "inbound",
+                  *name ? name : "unknown", mw_msg_client_addr(m));
+    if (mw_msg_in_message(m))
+        mw_buf_printf(&b, " from=<%s>", mw_msg_mail_from(m));
+    if (rcpt != NULL)
+        mw_buf_printf(&b, " to=<%s>", rcpt);
+    for (const struct mw_msg_item *it = mw_msg_log_items(m); it; it = it->next) {
+        mw_buf_putc(&b, ' ');
+        mw_put_clean(&b, it->text);
+    }
+    if (c->ended_by != NULL)
+        mw_buf_printf(&b, " plugin=%s", c->ended_by);
+    mw_log_info("%s action=%s", b.data, action);
+    mw_buf_release(&b);
+}
