@@ -138,9 +138,13 @@ up() {
     WORLD_NS=mw-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
     WORLD_SOCKETMAP=127.0.0.1:8461
     WORLD_MILTER_SOCKET=inet:127.0.0.1:8891
-    ip netns add "$WORLD_NS" || die "cannot add namespace $WORLD_NS"
-    mkdir -p "$registry" && echo "$W" >"$registry/$WORLD_NS"
+    # The env file comes first: "down" finds the namespace through it, whenever it runs.
     env_write
+    mkdir -p "$registry" && echo "$W" >"$registry/$WORLD_NS"
+    trap 'down "$W"; exit 130' INT
+    trap 'down "$W"; exit 143' TERM
+    trap 'down "$W"; exit 129' HUP
+    ip netns add "$WORLD_NS" || die "cannot add namespace $WORLD_NS"
     world_exec ip link set lo up || die "cannot set up the loopback"
     # 127.0.0.0/8 is routed to lo, but Postfix listens only on addresses an interface has.
     for a in 127.0.0.2 127.0.0.20 127.0.0.53 $(grep -v '^#' "$here/mx.list" | awk 'NF { print $2 }'); do
