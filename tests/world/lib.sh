@@ -15,6 +15,7 @@
 #                                  delay_reason (a delivery was tried); prints its JSON line
 #   world_postconf NAME KEY=VALUE...   change a Postfix instance's main.cf and reload it
 #   world_socketmap KEY            postmap -q KEY over mailward-policyd's socketmap
+#   world_stop_daemons             SIGTERM the daemons; fail unless each exits 0 with a clean log
 #   world_fail MESSAGE             print MESSAGE and the world's logs, exit 1
 # After world_up every variable of $WORLD_DIR/env is set (WORLD_NS, WORLD_DIR, WORLD_CA, ...).
 # The waits give up after WORLD_WAIT seconds (default 30): a bound, never an assertion.
@@ -104,9 +105,27 @@ world_start_daemon() {
     [ -x "$bin" ] || world_fail "$bin is not built"
     conf=$WORLD_DIR/mailward/$name.conf
     { world_daemon_conf "$name" "$2" && cat; } >"$conf"
-    world_exec "$bin" -f -c "$conf" </dev/null >"$WORLD_DIR/mailward/$name.log" 2>&1 &
+    # ip netns exec execs the daemon: $! is its PID (a shell function here would not be).
+    ip netns exec "$WORLD_NS" "$bin" -f -c "$conf" </dev/null >"$WORLD_DIR/mailward/$name.log" 2>&1 &
+    WORLD_DAEMONS="${WORLD_DAEMONS:-} $name:$!"
     world_exec /usr/bin/python3 "$top_srcdir/tests/world/wait-ports.py" "$WORLD_WAIT" "127.0.0.1:$3" ||
         world_fail "mailward-$name did not start"
+}
+
+# world_stop_daemons: SIGTERM to every daemon a test started; each must exit 0 with no
+# sanitizer report in its log. Call it at the end of a scenario.
+world_stop_daemons() {
+    local d name pid rc
+    for d in ${WORLD_DAEMONS:-}; do
+        name=${d%%:*} pid=${d##*:}
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid"
+        rc=$?
+        [ $rc = 0 ] || world_fail "mailward-$name exited with status $rc on SIGTERM"
+        ! grep -Eq 'Sanitizer|runtime error' "$WORLD_DIR/mailward/$name.log" ||
+            world_fail "mailward-$name: sanitizer report"
+    done
+    WORLD_DAEMONS=
 }
 
 world_start_policyd() {

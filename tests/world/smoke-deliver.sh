@@ -28,4 +28,5 @@ awk '/^Authentication-Results:/ { ar = 1; print; next } ar && /^[ \t]/ { print; 
 # The MX received it over TLS (smtpd_tls_received_header) from the sending instance.
 grep -q 'using TLSv1' "$msg" || world_fail "the message did not travel over TLS"
 grep -q 'status=sent' "$WORLD_DIR/postfix/sender/maillog" || world_fail "the sender logged no delivery"
+world_stop_daemons
 echo "PASS: delivered through mailward-milter to $msg"

@@ -28,4 +28,5 @@ grep -q 'to=<carol@notls.test>.*status=deferred' "$WORLD_DIR/postfix/sender/mail
 world_send alice@valid.test erin@clear.notls.test --h-Subject control
 world_wait_delivered notls erin@clear.notls.test >/dev/null
 [ ! -e "$WORLD_MAIL/notls/carol@notls.test" ] || world_fail "the message was delivered in clear"
+world_stop_daemons
 echo "PASS: mail for notls.test stays queued with the TLS reason"
