@@ -41,11 +41,18 @@ mw_plugin_open_file(const char *path, const char *expect_name, struct mw_plugin_
                                "rebuild the plugin against this mailward",
                           path, abi, MW_PLUGIN_ABI);
     }
-    if (p->name == NULL || (expect_name != NULL && strcmp(p->name, expect_name) != 0) ||
-        p->init == NULL || p->configure == NULL || p->fini == NULL) {
+    /* Format the error before dlclose(): p points into the module. */
+    if (p->name != NULL && expect_name != NULL && strcmp(p->name, expect_name) != 0) {
+        mw_err_set(err, "plugin %s: declares the name \"%s\", expected \"%s\"", path, p->name,
+                   expect_name);
         dlclose(dl);
-        return mw_err_set(err, "plugin %s: malformed plugin (name %s, hooks missing?)", path,
-                          p->name ? p->name : "(none)");
+        return -1;
+    }
+    if (p->name == NULL || p->init == NULL || p->configure == NULL || p->fini == NULL) {
+        mw_err_set(err, "plugin %s: malformed plugin (name %s, hooks missing?)", path,
+                   p->name ? p->name : "(none)");
+        dlclose(dl);
+        return -1;
     }
     h->dl = dl;
     h->plugin = p;
