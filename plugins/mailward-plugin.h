@@ -10,7 +10,11 @@
  *   configure(state, cfg, err)     once at start, then at every SIGHUP
  *                                  (reload); on error the plugin must keep
  *                                  its previous settings and the host keeps
- *                                  running on them
+ *                                  running on them; the host never runs
+ *                                  configure while any hook of any
+ *                                  thread runs (mailward-milter holds a
+ *                                  read-write lock), so settings need no
+ *                                  lock of their own against the hooks
  *   fini(&state)                   at exit
  *
  * Milter hooks (mailward-milter, one thread per SMTP connection; a hook may
