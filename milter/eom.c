@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "mw/buf.h"
 #include "mw/config.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 
 #define MW_AR_HEADER "Authentication-Results"
 #define MW_FOLD_WIDTH 78
@@ -204,21 +206,39 @@ mw_milter_apply(SMFICTX *ctx, struct mw_conn *c, const struct mw_milter_settings
                          ch->name);
             return -1;
         }
-    if (ar == NULL)
-        return 0;
-    /* Highest index first: deleting one never moves the ones still to delete. */
-    for (const struct mw_ar_claim *cl = c->ours; cl; cl = cl->next)
+    /*
+     * Headers that arrive claiming our authserv-id are forgeries (RFC 8601
+     * section 5): delete every one, whether or not a plugin adds a verdict.
+     * Highest index first: deleting one never moves the ones still to delete.
+     */
+    for (const struct mw_ar_claim *cl = c->ours; cl; cl = cl->next) {
         if (smfi_chgheader(ctx, MW_AR_HEADER, (int)cl->index, NULL) != MI_SUCCESS) {
             mw_log_error("%s: cannot delete %s header #%zu", mw_msg_queue_id(c->msg), MW_AR_HEADER,
                          cl->index);
             return -1;
         }
+        mw_log_info("%s: removed %s header #%zu claiming our authserv-id %s",
+                    mw_msg_queue_id(c->msg), MW_AR_HEADER, cl->index, set->authserv_id);
+    }
+    if (ar == NULL)
+        return 0;
     value = mw_milter_ar_value(set->authserv_id, ar);
     rc = smfi_insheader(ctx, 0, MW_AR_HEADER, value) == MI_SUCCESS ? 0 : -1;
     if (rc < 0)
         mw_log_error("%s: cannot insert the %s header", mw_msg_queue_id(c->msg), MW_AR_HEADER);
     mw_free(&value);
     return rc;
+}
+
+/* One count per logged message (or refused recipient), by direction and action. */
+static void
+mw_milter_count(const char *direction, const char *action)
+{
+    char labels[96];
+
+    snprintf(labels, sizeof(labels), "direction=\"%s\",action=\"%s\"", direction, action);
+    mw_counter_inc(mw_metrics_counter("mailward_milter_messages_total", labels,
+                                      "Messages (and refused recipients), per direction and action"));
 }
 
 void
@@ -228,6 +248,7 @@ mw_milter_log(const struct mw_conn *c, const char *rcpt, const char *action)
     const char *name = mw_msg_client_name(m);
     struct mw_buf b;
 
+    mw_milter_count(mw_msg_direction(m) == MW_OUTBOUND ? "outbound" : "inbound", action);
     mw_buf_init(&b);
     mw_buf_printf(&b, "%s: %s client=%s[%s]", mw_msg_queue_id(m),
                   mw_msg_direction(m) == MW_OUTBOUND ? "outbound" : "inbound",

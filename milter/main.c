@@ -40,6 +40,8 @@
 #include "mw/buf.h"
 #include "mw/daemon.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
+#include "mw/services.h"
 
 struct mw_milter mw_milter;
 
@@ -175,6 +177,12 @@ fail:
     mw_plugins_close(&schema);
 }
 
+/*
+ * The one place the host lends plugins its services. Cache and resolver are
+ * opened after detaching (mw_start_process); plugins keep this pointer.
+ */
+static struct mw_host mw_milter_host = {.program = "mailward-milter"};
+
 /* Load the plugins and the host settings; EX_OK or a sysexits code. */
 static int
 mw_start_plugins(const struct mw_daemon_opts *o)
@@ -182,9 +190,6 @@ mw_start_plugins(const struct mw_daemon_opts *o)
     char **names = mw_config_list(mw_cfg, "milter", "plugins", NULL);
     const char *dir = mw_config_str(mw_cfg, "general", "plugin_dir");
     struct mw_err err;
-    /* The one place the host lends plugins its services; cache and dns are wired later. */
-    static struct mw_host host = {
-        .program = "mailward-milter", .cache = NULL, .dns = NULL, .base = NULL};
     int rc;
 
     rc = mw_plugins_open(&mw_milter.plugins, dir, names, &err);
@@ -197,7 +202,7 @@ mw_start_plugins(const struct mw_daemon_opts *o)
         mw_log_error("%s: %s", o->config_path, err.text);
         return EX_CONFIG;
     }
-    if (mw_plugins_start(&mw_milter.plugins, &host, mw_cfg, &err) < 0) {
+    if (mw_plugins_start(&mw_milter.plugins, &mw_milter_host, mw_cfg, &err) < 0) {
         mw_log_error("%s: %s", o->config_path, err.text);
         return EX_CONFIG;
     }
@@ -205,7 +210,8 @@ mw_start_plugins(const struct mw_daemon_opts *o)
 }
 
 /*
- * Detach, take the pid file, open the libmilter socket, drop root. The pid
+ * Detach, take the pid file, open the cache, resolver and metrics, open the
+ * libmilter socket, drop root. The pid
  * file comes first because it is the lock: a second instance must fail
  * before smfi_opensocket() removes the first one's unix socket.
  */
@@ -229,6 +235,17 @@ mw_start_process(const struct mw_daemon_opts *o)
     }
     if (*pid != '\0' && mw_pidfile_open(pid, user, &err) < 0) {
         mw_log_error("%s", err.text);
+        return EX_UNAVAILABLE;
+    }
+    /* Threads (resolver, metrics) only now: they would not survive the fork. */
+    if (mw_services_open(&mw_milter_host, mw_cfg, &err) < 0) {
+        mw_log_error("%s", err.text);
+        return EX_CONFIG;
+    }
+    if (mw_metrics_start(mw_config_str(mw_cfg, "general", "metrics_listen"),
+                         (int)mw_config_int(mw_cfg, "general", "stats_interval"), NULL,
+                         &err) < 0) {
+        mw_log_error("[general] metrics_listen: %s", err.text);
         return EX_UNAVAILABLE;
     }
     if (smfi_opensocket(1) != MI_SUCCESS) {
@@ -353,6 +370,9 @@ main(int argc, char **argv)
         return EX_OK;
     }
     mw_plugins_close(&mw_milter.plugins);
+    mw_metrics_stop();
+    mw_services_close(&mw_milter_host);
+    mw_metrics_clear();
     mw_milter_settings_free(&mw_milter.set);
     mw_config_free(&mw_cfg);
     mw_plugins_close(&mw_schema);

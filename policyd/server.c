@@ -42,7 +42,7 @@ struct mw_conn {
     LIST_ENTRY(mw_conn) link;
     struct mw_server *srv;
     const struct mw_proto *proto;
-    const struct mw_service_metrics *m;
+    struct mw_service_metrics m; /* copied: listeners go away before connections */
     struct bufferevent *bev;
     TAILQ_HEAD(, mw_req) queue;
     size_t nqueue;
@@ -130,7 +130,7 @@ mw_conn_free(struct mw_conn *c)
     bufferevent_free(c->bev);
     LIST_REMOVE(c, link);
     s->nconns--;
-    mw_gauge_add(c->m->connections, -1);
+    mw_gauge_add(c->m.connections, -1);
     mw_log_debug("%s: disconnect from %s", c->proto->name, c->peer);
     mw_free(&c);
     if (s->draining) {
@@ -234,7 +234,7 @@ mw_listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
     c->srv = s;
     c->proto = ml->proto;
-    c->m = &ml->m;
+    c->m = ml->m;
     TAILQ_INIT(&c->queue);
     if (sa->sa_family == AF_UNIX || getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv,
                                                 sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
@@ -249,7 +249,7 @@ mw_listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     bufferevent_setcb(c->bev, mw_conn_read_cb, mw_conn_write_cb, mw_conn_event_cb, c);
-    mw_gauge_add(c->m->connections, 1);
+    mw_gauge_add(c->m.connections, 1);
     mw_conn_set_timeouts(c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     LIST_INSERT_HEAD(&s->conns, c, link);
@@ -394,7 +394,7 @@ mw_conn_req_new(struct mw_conn *c, const char *what)
 
     r->conn = c;
     r->started = mw_metrics_now();
-    mw_counter_inc(c->m->requests);
+    mw_counter_inc(c->m.requests);
     mw_buf_init(&r->reply);
     r->what = mw_strdup(what);
     TAILQ_INSERT_TAIL(&c->queue, r, link);
@@ -433,7 +433,7 @@ mw_req_finish(struct mw_req *r)
 
     r->done = 1;
     r->q = NULL;
-    mw_histogram_observe(c->m->latency, mw_metrics_now() - r->started);
+    mw_histogram_observe(c->m.latency, mw_metrics_now() - r->started);
     if (r->timer != NULL)
         event_free(r->timer);
     r->timer = NULL;
