@@ -118,6 +118,7 @@ mw_buf_steal(struct mw_buf *b)
 {
     char *p = b->data;
 
-    mw_buf_init(b);
+    b->data = NULL;
+    b->len = b->cap = 0;
     return p;
 }

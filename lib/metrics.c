@@ -148,7 +148,6 @@ mw_metrics_labels_parse(const char *labels, enum mw_metric_type type)
 {
     struct mw_buf fold;
     const char *p = labels;
-    char *result;
 
     mw_buf_init(&fold);
     while (*p) {
@@ -179,9 +178,7 @@ mw_metrics_labels_parse(const char *labels, enum mw_metric_type type)
         else if (*p != '\0')
             goto bad;
     }
-    result = mw_buf_steal(&fold);
-    mw_buf_release(&fold); /* steal leaves an empty buffer behind */
-    return result;
+    return mw_buf_steal(&fold);
 bad:
     mw_buf_release(&fold);
     return NULL;

@@ -223,7 +223,6 @@ mw_tlsq_reply(struct mw_tlsq *q, enum mw_tls_answer answer, const char *fmt, ...
     } else {
         q->answer = answer;
         q->text = mw_buf_steal(&b);
-        mw_buf_release(&b);
     }
     if (!q->in_hook)
         (void)mw_tls_run(q);

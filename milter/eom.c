@@ -28,16 +28,6 @@
 #define MW_AR_HEADER "Authentication-Results"
 #define MW_FOLD_WIDTH 78
 
-/* The buffer's text as a new string; the buffer is released (steal leaves it re-initialised). */
-static char *
-mw_buf_take(struct mw_buf *b)
-{
-    char *s = mw_buf_steal(b);
-
-    mw_buf_release(b);
-    return s;
-}
-
 struct mw_milter_settings *
 mw_milter_settings_new(const struct mw_config *cfg, struct mw_err *err)
 {
@@ -166,7 +156,7 @@ mw_milter_ar_value(const char *authserv_id, const struct mw_msg_item *entries)
             mw_buf_puts(&b, e->next ? ";" : "");
         }
         mw_buf_release(&one);
-        return mw_buf_take(&b);
+        return mw_buf_steal(&b);
     }
     /* One entry per line; a long entry is folded again at its blanks. */
     for (const struct mw_msg_item *e = entries; e; e = e->next) {
@@ -190,7 +180,7 @@ mw_milter_ar_value(const char *authserv_id, const struct mw_msg_item *entries)
         }
     }
     mw_buf_release(&one);
-    return mw_buf_take(&b);
+    return mw_buf_steal(&b);
 }
 
 int

@@ -86,16 +86,6 @@ mw_smfi_thread(void *arg)
     return NULL;
 }
 
-/* The buffer's text as a new string; the buffer is released (steal leaves it re-initialised). */
-static char *
-mw_buf_take(struct mw_buf *b)
-{
-    char *s = mw_buf_steal(b);
-
-    mw_buf_release(b);
-    return s;
-}
-
 /* A list value as one string, to compare two configurations. */
 static char *
 mw_list_joined(const struct mw_config *cfg, const char *section, const char *key)
@@ -109,7 +99,7 @@ mw_list_joined(const struct mw_config *cfg, const char *section, const char *key
         mw_buf_putc(&b, ' ');
     }
     mw_strv_free(&v);
-    return mw_buf_take(&b);
+    return mw_buf_steal(&b);
 }
 
 /* Keys only a restart applies; say so instead of silently ignoring the change. */

@@ -47,7 +47,12 @@ struct mw_cache;
 struct mw_dns;
 struct event_base;
 
-/* What the host lends a plugin. Pointers stay valid until fini. */
+/*
+ * What the host lends a plugin. Keep the pointer given to init, not copies of
+ * the members: cache and dns are opened after the daemon detaches, before the
+ * first hook runs; during init/configure, and under -n, they may be NULL.
+ * Pointers stay valid until fini.
+ */
 struct mw_host {
     const char *program;     /* "mailward-milter" or "mailward-policyd" */
     struct mw_cache *cache;  /* shared cache (mw/cache.h) */

@@ -36,7 +36,10 @@ void mw_buf_vprintf(struct mw_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Remove the first n bytes (n <= len). */
 void mw_buf_consume(struct mw_buf *b, size_t n);
-/* Detach and return the data (caller frees with mw_free); buffer is emptied. */
+/*
+ * Detach and return the data (the caller frees it with mw_free). The buffer
+ * is left released: mw_buf_release() on it is a no-op, mw_buf_init() reuses it.
+ */
 char *mw_buf_steal(struct mw_buf *b);
 
 #endif

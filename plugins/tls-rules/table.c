@@ -163,15 +163,12 @@ mw_tlsrules_key(const char *w, size_t len, struct mw_err *err)
     char dom[MW_DOMAIN_MAX + 1];
     int parent = len > 0 && w[0] == '.';
     struct mw_buf b;
-    char *key;
 
     if (mw_policy_domain_parse(w + parent, len - (size_t)parent, dom, err) < 0)
         return NULL;
     mw_buf_init(&b);
     mw_buf_printf(&b, "%s%s", parent ? "." : "", dom);
-    key = mw_buf_steal(&b);
-    mw_buf_release(&b); /* steal leaves an empty, allocated buffer */
-    return key;
+    return mw_buf_steal(&b);
 }
 
 /* Next blank-separated word of line[*pos..len); 0 when there is none. */
@@ -246,7 +243,6 @@ mw_tlsrules_line(struct mw_dtab *t, const char *line, size_t len, unsigned long 
         return -1;
     }
     mw_dtab_push(t, key, mw_buf_steal(&policy), lineno);
-    mw_buf_release(&policy);
     return 0;
 }
 
