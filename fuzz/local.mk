@@ -6,8 +6,12 @@ fuzz-smoke: all
 	@set -e; for t in $(abs_top_builddir)/fuzz/bin/fuzz-*; do \
 	  name=$$(basename $$t | sed 's/^fuzz-//'); \
 	  corpus=$(abs_top_srcdir)/fuzz/corpus/$$name; \
-	  echo "fuzz-smoke: all $$name ($(fuzz_seconds) s)"; \
 	  scratch=$(abs_top_builddir)/fuzz/corpus-$$name; mkdir -p $$scratch; \
-	  $$t -max_total_time=$(fuzz_seconds) $$scratch $$( [ -d $$corpus ] && echo $$corpus ) 2>&1 | tail -n 1; \
+	  log=$(abs_top_builddir)/fuzz/$$name.log; \
+	  if $$t -max_total_time=$(fuzz_seconds) $$scratch $$( [ -d $$corpus ] && echo $$corpus ) >$$log 2>&1; then \
+	    echo "fuzz-smoke: $$name: $$(grep -o 'Done [0-9]* runs' $$log)"; \
+	  else \
+	    tail -n 40 $$log; echo "fuzz-smoke: $$name FAILED (see $$log)"; exit 1; \
+	  fi; \
 	done
 .PHONY: fuzz-smoke
