@@ -1,2 +1,4 @@
 # plugins/: one folder per check, each a libtool module NAME.so in plugindir.
 include plugins/tls-rules/local.mk
+# The ABI every plugin (and both hosts) compiles against.
+noinst_HEADERS = plugins/mailward-plugin.h

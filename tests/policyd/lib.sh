@@ -30,6 +30,7 @@ free_port() {
 }
 SM_PORT=$(free_port)
 PL_PORT=$(free_port)
+MX_PORT=$(free_port)
 
 cat >"$T/rules" <<RULES
 # outbound TLS rules for the tests
@@ -49,6 +50,7 @@ socketmap_listen = 127.0.0.1:$SM_PORT
 policy_listen = 127.0.0.1:$PL_PORT
 plugins = tls-rules
 pid_file = $T/policyd.pid
+metrics_listen = 127.0.0.1:$MX_PORT
 request_timeout = 5
 idle_timeout = 60
 [tls-rules]
@@ -75,6 +77,11 @@ start_daemon() {
 postfix_dir() {
     mkdir -p "$T/postfix"
     echo "compatibility_level = 3.6" >"$T/postfix/main.cf"
+}
+
+# metric NAME{LABELS}: its value from the daemon's Prometheus endpoint ("" if absent).
+metric() {
+    curl -sf "http://127.0.0.1:$MX_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 
 # expect WHAT GOT WANT

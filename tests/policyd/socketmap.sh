@@ -78,6 +78,15 @@ expect "postmap while a client stalls" "$(q example.net)" "encrypt"
 kill "$STALL" 2>/dev/null || true
 wait "$STALL" 2>/dev/null || true
 
+# The metrics endpoint counted what happened above (answers by type, latency).
+ok=$(metric 'mailward_policyd_socketmap_answers_total{answer="OK"}')
+perm=$(metric 'mailward_policyd_socketmap_answers_total{answer="PERM"}')
+count=$(metric 'mailward_policyd_request_seconds_count{service="socketmap"}')
+[ "${ok:-0}" -ge 5 ] || fail "metrics: OK answers counted: [$ok]"
+[ "${perm:-0}" -ge 1 ] || fail "metrics: PERM answers counted: [$perm]"
+[ "${count:-0}" -ge "$((ok + perm))" ] || fail "metrics: latency count $count < answers $((ok + perm))"
+[ "$(metric mailward_redis_up)" = 0 ] || fail "metrics: redis_up should be 0 with the memory cache"
+
 kill -TERM "$PID"
 rc=0
 wait "$PID" || rc=$?
