@@ -28,5 +28,9 @@ awk '/^Authentication-Results:/ { ar = 1; print; next } ar && /^[ \t]/ { print; 
 # The MX received it over TLS (smtpd_tls_received_header) from the sending instance.
 grep -q 'using TLSv1' "$msg" || world_fail "the message did not travel over TLS"
 grep -q 'status=sent' "$WORLD_DIR/postfix/sender/maillog" || world_fail "the sender logged no delivery"
+# mailward-milter counted the message on its Prometheus endpoint.
+n=$(world_exec curl -sf http://127.0.0.1:9469/metrics |
+    awk '$1 == "mailward_milter_messages_total{direction=\"inbound\",action=\"accept\"}" { print $2 }')
+[ "${n:-0}" -ge 1 ] || world_fail "mailward_milter_messages_total did not count the message: [$n]"
 world_stop_daemons
 echo "PASS: delivered through mailward-milter to $msg"
