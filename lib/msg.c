@@ -44,6 +44,11 @@ struct mw_macro {
     struct mw_macro *next;
 };
 
+struct mw_auth_node {
+    struct mw_auth_result r;
+    struct mw_auth_node *next;
+};
+
 struct mw_msg {
     /* connection */
     char *client_name, *client_addr, *helo;
@@ -64,6 +69,9 @@ struct mw_msg {
     struct mw_msg_item *ar, *ar_tail;
     struct mw_msg_item *log, *log_tail;
     const char *rcode, *xcode, *reply;
+    struct mw_auth_node *auth, *auth_tail;
+    size_t nauth;
+    const char *quarantine;
 };
 
 /* Arena */
@@ -163,6 +171,9 @@ mw_msg_reset(struct mw_msg *m)
     m->ar = m->ar_tail = NULL;
     m->log = m->log_tail = NULL;
     m->rcode = m->xcode = m->reply = NULL;
+    m->auth = m->auth_tail = NULL;
+    m->nauth = 0;
+    m->quarantine = NULL;
 }
 
 void
@@ -506,4 +517,64 @@ mw_msg_set_reply(struct mw_msg *m, const char *rcode, const char *xcode, const c
     va_start(ap, fmt);
     m->reply = mw_arena_vprintf(&m->arena, fmt, ap);
     va_end(ap);
+}
+
+static const char *
+mw_arena_strdup_null(struct mw_arena *a, const char *s)
+{
+    return s ? mw_arena_strdup(a, s) : NULL;
+}
+
+void
+mw_msg_auth_add(struct mw_msg *m, const struct mw_auth_result *r)
+{
+    struct mw_auth_node *n = mw_arena_alloc(&m->arena, sizeof(*n));
+
+    if (r->method == NULL || r->result == NULL)
+        mw_log_panic("mw_msg_auth_add: method and result are required");
+    n->r.method = mw_arena_strdup(&m->arena, r->method);
+    n->r.result = mw_arena_strdup(&m->arena, r->result);
+    n->r.domain = mw_arena_strdup_null(&m->arena, r->domain);
+    n->r.scope = mw_arena_strdup_null(&m->arena, r->scope);
+    n->r.selector = mw_arena_strdup_null(&m->arena, r->selector);
+    n->r.algorithm = mw_arena_strdup_null(&m->arena, r->algorithm);
+    n->next = NULL;
+    if (m->auth_tail != NULL)
+        m->auth_tail->next = n;
+    else
+        m->auth = n;
+    m->auth_tail = n;
+    m->nauth++;
+}
+
+size_t
+mw_msg_auth_count(const struct mw_msg *m)
+{
+    return m->nauth;
+}
+
+const struct mw_auth_result *
+mw_msg_auth(const struct mw_msg *m, size_t i)
+{
+    const struct mw_auth_node *n = m->auth;
+
+    while (n != NULL && i-- > 0)
+        n = n->next;
+    return n ? &n->r : NULL;
+}
+
+void
+mw_msg_quarantine(struct mw_msg *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    m->quarantine = mw_arena_vprintf(&m->arena, fmt, ap);
+    va_end(ap);
+}
+
+const char *
+mw_msg_quarantine_reason(const struct mw_msg *m)
+{
+    return m->quarantine;
 }

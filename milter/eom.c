@@ -210,6 +210,13 @@ mw_milter_apply(SMFICTX *ctx, struct mw_conn *c, const struct mw_milter_settings
         mw_log_info("%s: removed %s header #%zu claiming our authserv-id %s",
                     mw_msg_queue_id(c->msg), MW_AR_HEADER, cl->index, set->authserv_id);
     }
+    if (mw_msg_quarantine_reason(c->msg) != NULL) {
+        if (smfi_quarantine(ctx, (char *)mw_msg_quarantine_reason(c->msg)) != MI_SUCCESS) {
+            mw_log_error("%s: cannot quarantine the message", mw_msg_queue_id(c->msg));
+            return -1;
+        }
+        mw_log_info("%s: held: %s", mw_msg_queue_id(c->msg), mw_msg_quarantine_reason(c->msg));
+    }
     if (ar == NULL)
         return 0;
     value = mw_milter_ar_value(set->authserv_id, ar);

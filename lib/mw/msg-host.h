@@ -83,6 +83,8 @@ void mw_msg_set_plugin(struct mw_msg *m, size_t index);
 const struct mw_msg_change *mw_msg_changes(const struct mw_msg *m);
 const struct mw_msg_item *mw_msg_ar_entries(const struct mw_msg *m);
 const struct mw_msg_item *mw_msg_log_items(const struct mw_msg *m);
+/* The reason given to mw_msg_quarantine(), NULL if the message is not to be held. */
+const char *mw_msg_quarantine_reason(const struct mw_msg *m);
 /* The reply set with mw_msg_set_reply(); 0 if one was set, else -1. */
 int mw_msg_reply(const struct mw_msg *m, const char **rcode, const char **xcode, const char **text);
 

@@ -58,6 +58,26 @@ void mw_msg_header_delete(struct mw_msg *m, const char *name, size_t index);
 void mw_msg_ar_add(struct mw_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One "name=value" item for this message's syslog line. */
 void mw_msg_log_add(struct mw_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Structured verdicts that later plugins of the same message read: DMARC
+ * reads the SPF and DKIM results, so list the plugins as "spf dkim dmarc".
+ * Strings are copied; results are in the order added.
+ */
+struct mw_auth_result {
+    const char *method;    /* "spf", "dkim", ... */
+    const char *result;    /* RFC 8601 word: pass fail softfail neutral none temperror permerror */
+    const char *domain;    /* spf: domain of the checked identity; dkim: d= */
+    const char *scope;     /* spf: "mailfrom" or "helo"; else NULL */
+    const char *selector;  /* dkim: s=; else NULL */
+    const char *algorithm; /* dkim: a=; else NULL */
+};
+void mw_msg_auth_add(struct mw_msg *m, const struct mw_auth_result *r);
+size_t mw_msg_auth_count(const struct mw_msg *m);
+const struct mw_auth_result *mw_msg_auth(const struct mw_msg *m, size_t i);
+
+/* Ask the MTA to hold the message (Postfix: the hold queue), reason logged; applied at eom. */
+void mw_msg_quarantine(struct mw_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* SMTP reply for MW_REJECT / MW_TEMPFAIL: rcode "550", xcode "5.7.1", text. */
 void mw_msg_set_reply(struct mw_msg *m, const char *rcode, const char *xcode, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -136,6 +136,38 @@ test_changes_entries_reply(void **state)
 }
 
 static void
+test_auth_results_and_quarantine(void **state)
+{
+    struct mw_msg *m = mw_msg_create(1);
+    struct mw_auth_result spf = {"spf", "pass", "example.org", "mailfrom", NULL, NULL};
+    struct mw_auth_result dkim = {"dkim", "fail", "example.org", NULL, "sel", "rsa-sha256"};
+    char sel[8] = "sel";
+
+    mw_msg_set_mail_from(m, "<a@example.org>");
+    assert_int_equal(mw_msg_auth_count(m), 0);
+    assert_null(mw_msg_auth(m, 0));
+    mw_msg_auth_add(m, &spf);
+    dkim.selector = sel;
+    mw_msg_auth_add(m, &dkim);
+    sel[0] = 'X'; /* the message keeps its own copy */
+    assert_int_equal(mw_msg_auth_count(m), 2);
+    assert_string_equal(mw_msg_auth(m, 0)->method, "spf");
+    assert_string_equal(mw_msg_auth(m, 0)->scope, "mailfrom");
+    assert_null(mw_msg_auth(m, 0)->selector);
+    assert_string_equal(mw_msg_auth(m, 1)->selector, "sel");
+    assert_string_equal(mw_msg_auth(m, 1)->algorithm, "rsa-sha256");
+    assert_null(mw_msg_auth(m, 2));
+    assert_null(mw_msg_quarantine_reason(m));
+    mw_msg_quarantine(m, "dmarc p=%s", "quarantine");
+    assert_string_equal(mw_msg_quarantine_reason(m), "dmarc p=quarantine");
+    /* The next message starts clean. */
+    mw_msg_reset(m);
+    assert_int_equal(mw_msg_auth_count(m), 0);
+    assert_null(mw_msg_quarantine_reason(m));
+    mw_msg_free(&m);
+}
+
+static void
 test_plugin_slots(void **state)
 {
     struct mw_msg *m = mw_msg_create(2);
@@ -163,6 +195,7 @@ main(void)
         cmocka_unit_test(test_message_macro_hides_connection_macro),
         cmocka_unit_test(test_changes_entries_reply),
         cmocka_unit_test(test_plugin_slots),
+        cmocka_unit_test(test_auth_results_and_quarantine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
