@@ -1,4 +1,5 @@
 # plugins/: one folder per check, each a libtool module NAME.so in plugindir.
 include plugins/tls-rules/local.mk
+include plugins/dkim/local.mk
 # The ABI every plugin (and both hosts) compiles against.
 noinst_HEADERS = plugins/mailward-plugin.h
