@@ -7,3 +7,4 @@ include tests/metrics.mk
 include tests/policyd.mk
 include tests/milter.mk
 include tests/world.mk
+include tests/dkim.mk

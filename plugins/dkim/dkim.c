@@ -27,8 +27,6 @@
  *
  *   Configuration, section [dkim]:
  *     verify        = yes   check signatures of inbound mail
- *     key_table     = FILE  signing (not implemented yet): accepted, ignored
- *     signing_table = FILE  signing (not implemented yet): accepted, ignored
  *
  * MEMORY
  *   The per-message state (struct mw_dkim_msg, the libopendkim handle) lives in
@@ -79,12 +77,6 @@ struct mw_dkim_query {
 static const struct mw_cfg_key mw_dkim_keys[] = {
     {"verify", MW_CFG_BOOL, "yes", 0, 0, NULL, NULL,
      "Verify the DKIM signatures of inbound mail and report them in Authentication-Results."},
-    {"key_table", MW_CFG_STRING, "", 0, 0, NULL, NULL,
-     "OpenDKIM KeyTable for signing outbound mail. Reserved: signing is not implemented yet, "
-     "the value is accepted and ignored."},
-    {"signing_table", MW_CFG_STRING, "", 0, 0, NULL, NULL,
-     "OpenDKIM SigningTable (refile: allowed) for signing outbound mail. Reserved: signing is "
-     "not implemented yet, the value is accepted and ignored."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 static const struct mw_cfg_section mw_dkim_section = {"dkim", "DKIM verification and signing.",
@@ -414,7 +406,7 @@ mw_dkim_report(struct mw_msg *m, DKIM_SIGINFO *sig)
 {
     const char *res = mw_dkim_result(sig), *b = mw_dkim_tag(sig, "b");
     const char *d = (const char *)dkim_sig_getdomain(sig), *sel = mw_dkim_tag(sig, "s");
-    const char *alg = mw_dkim_tag(sig, "a");
+    const char *alg = mw_dkim_tag(sig, "a"), *why = NULL;
     char b8[9];
     size_t n = 0;
     int e = dkim_sig_geterror(sig);
@@ -427,12 +419,17 @@ mw_dkim_report(struct mw_msg *m, DKIM_SIGINFO *sig)
     b8[n] = '\0';
     if (d == NULL)
         d = "";
-    if (strcmp(res, "pass") == 0 || e == DKIM_SIGERROR_OK || e == DKIM_SIGERROR_UNKNOWN)
+    /* The reason comment: a changed body says so, whatever libopendkim's error code. */
+    if (strcmp(res, "pass") != 0 && dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH)
+        why = "body hash mismatch";
+    else if (strcmp(res, "pass") != 0 && e != DKIM_SIGERROR_OK && e != DKIM_SIGERROR_UNKNOWN)
+        why = dkim_sig_geterrorstr(e);
+    if (why != NULL)
+        mw_msg_ar_add(m, "dkim=%s (%s) header.d=%s header.s=%s header.a=%s header.b=%s", res, why,
+                      d, sel, alg, b8);
+    else
         mw_msg_ar_add(m, "dkim=%s header.d=%s header.s=%s header.a=%s header.b=%s", res, d, sel,
                       alg, b8);
-    else
-        mw_msg_ar_add(m, "dkim=%s (%s) header.d=%s header.s=%s header.a=%s header.b=%s", res,
-                      dkim_sig_geterrorstr(e), d, sel, alg, b8);
     r.domain = d;
     r.selector = sel;
     r.algorithm = alg;

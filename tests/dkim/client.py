@@ -1,0 +1,97 @@
+# client.py - replay a message file into a milter the way Postfix does, print our AR header.
+#
+#   client.py HOST PORT CLIENT-ADDR MESSAGE-FILE   prints the Authentication-Results value that
+#                                                  the milter inserts at eom (folding shown as
+#                                                  " "), or "no-ar"
+#   client.py b8 MESSAGE-FILE                      the first 8 characters of each
+#                                                  DKIM-Signature's b=, top first
+#
+# Like Postfix without SMFIP_HDR_LEADSPC: the blanks after the colon are dropped and folded
+# lines are joined with a bare LF; the body goes in CRLF lines, in small chunks, so the
+# plugin has to stream it.
+import re
+import socket
+import struct
+import sys
+
+
+def parse(path):
+    data = open(path, "rb").read().replace(b"\r\n", b"\n")
+    head, _, body = data.partition(b"\n\n")
+    headers = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and headers:
+            headers[-1][1] += b"\n" + line
+        else:
+            name, _, value = line.partition(b":")
+            headers.append([name, value.lstrip(b" \t")])
+    return headers, body.replace(b"\n", b"\r\n")
+
+
+def b8(path):
+    for name, value in parse(path)[0]:
+        if name.lower() == b"dkim-signature":
+            m = re.search(rb"(?:^|;)\s*b=([^;]*)", value)
+            print(re.sub(rb"\s", b"", m.group(1))[:8].decode())
+
+
+def run(host, port, addr, path):
+    headers, body = parse(path)
+    s = socket.create_connection((host, int(port)))
+
+    def send(cmd, data=b""):
+        s.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
+
+    def recv():
+        n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+        d = s.recv(n, socket.MSG_WAITALL)
+        return d[:1], d[1:]
+
+    def z(*parts):
+        return b"".join(p + b"\0" for p in parts)
+
+    def reply():
+        ar = None
+        while True:
+            c, d = recv()
+            if c == b"i":
+                name, value = d[4:].split(b"\0")[:2]
+                if name == b"Authentication-Results":
+                    ar = value
+                continue
+            if c in (b"h", b"m"):
+                continue
+            if c != b"c" and c != b"a":
+                sys.exit("milter replied %r %r" % (c, d))
+            return ar
+
+    send(b"O", struct.pack(">III", 6, 0x1FF, 0))
+    recv()
+    send(b"D", b"C" + z(b"j", b"mx.world.test"))
+    send(b"C", z(b"client.example") + b"4" + struct.pack(">H", 25) + z(addr.encode()))
+    reply()
+    send(b"H", z(b"client.example"))
+    reply()
+    send(b"D", b"M" + z(b"i", b"4DKIM"))
+    send(b"M", z(b"<alice@valid.test>"))
+    reply()
+    send(b"R", z(b"<bob@example.net>"))
+    reply()
+    for name, value in headers:
+        send(b"L", z(name, value))
+        reply()
+    send(b"N")
+    reply()
+    for i in range(0, len(body), 7):
+        send(b"B", body[i : i + 7])
+        reply()
+    send(b"E")
+    ar = reply()
+    send(b"Q")
+    print(re.sub(r"\s+", " ", ar.decode()) if ar is not None else "no-ar")
+
+
+if sys.argv[1] == "b8":
+    b8(sys.argv[2])
+else:
+    run(*sys.argv[1:5])
