@@ -238,6 +238,36 @@ mw_milter_count(const char *direction, const char *action)
                                       "Messages (and refused recipients), per direction and action"));
 }
 
+/* A label value from a plugin's word: only [a-z0-9_-], else "other" (never a broken exposition). */
+static const char *
+mw_milter_label(const char *w)
+{
+    size_t n = 0;
+
+    if (w == NULL || *w == '\0')
+        return "other";
+    for (const char *p = w; *p; p++, n++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+            return "other";
+    return n <= 32 ? w : "other";
+}
+
+/* One count per structured verdict of the message (spf, dkim per signature, dmarc). */
+static void
+mw_milter_count_verdicts(const struct mw_msg *m)
+{
+    char labels[112];
+
+    for (size_t i = 0; i < mw_msg_auth_count(m); i++) {
+        const struct mw_auth_result *r = mw_msg_auth(m, i);
+
+        snprintf(labels, sizeof(labels), "method=\"%s\",result=\"%s\"",
+                 mw_milter_label(r->method), mw_milter_label(r->result));
+        mw_counter_inc(mw_metrics_counter("mailward_milter_verdicts_total", labels,
+                                          "Verdicts of the checks, per method and result"));
+    }
+}
+
 void
 mw_milter_log(const struct mw_conn *c, const char *rcpt, const char *action)
 {
@@ -246,6 +276,8 @@ mw_milter_log(const struct mw_conn *c, const char *rcpt, const char *action)
     struct mw_buf b;
 
     mw_milter_count(mw_msg_direction(m) == MW_OUTBOUND ? "outbound" : "inbound", action);
+    if (rcpt == NULL)
+        mw_milter_count_verdicts(m);
     mw_buf_init(&b);
     mw_buf_printf(&b, "%s: %s client=%s[%s]", mw_msg_queue_id(m),
                   mw_msg_direction(m) == MW_OUTBOUND ? "outbound" : "inbound",

@@ -11,7 +11,8 @@
  *       or a single "dkim=none" for an unsigned message;
  *     - one structured result (mw_msg_auth_add) that DMARC reads;
  *     - one log item "dkim=RESULT:D:S" (or "dkim=none").
- *   RESULT is one of pass fail neutral temperror permerror (mw_dkim_result()).
+ *   RESULT is one of pass fail neutral temperror permerror (mw_dkim_result());
+ *   an rsa-sha1 signature is a fail whatever its math (RFC 8301 §3.1).
  *
  *   Public keys are fetched through the host's resolver (mw/dns.h), never
  *   through libopendkim's own libresolv: the query callbacks below turn a
@@ -419,8 +420,15 @@ mw_dkim_report(struct mw_msg *m, DKIM_SIGINFO *sig)
     b8[n] = '\0';
     if (d == NULL)
         d = "";
+    /* RFC 8301 §3.1: rsa-sha1 signatures must not be considered valid (libopendkim would). */
+    if (strcmp(alg, "rsa-sha1") == 0) {
+        res = "fail";
+        why = "rsa-sha1 not accepted, RFC 8301";
+    }
     /* The reason comment: a changed body says so, whatever libopendkim's error code. */
-    if (strcmp(res, "pass") != 0 && dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH)
+    if (why != NULL)
+        ;
+    else if (strcmp(res, "pass") != 0 && dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH)
         why = "body hash mismatch";
     else if (strcmp(res, "pass") != 0 && e != DKIM_SIGERROR_OK && e != DKIM_SIGERROR_UNKNOWN)
         why = dkim_sig_geterrorstr(e);

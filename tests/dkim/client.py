@@ -1,8 +1,8 @@
 # client.py - replay a message file into a milter the way Postfix does, print our AR header.
 #
 #   client.py HOST PORT CLIENT-ADDR MESSAGE-FILE   prints the Authentication-Results value that
-#                                                  the milter inserts at eom (folding shown as
-#                                                  " "), or "no-ar"
+#                                                  the milter inserts or adds at eom (folding
+#                                                  shown as " "), or "no-ar"
 #   client.py b8 MESSAGE-FILE                      the first 8 characters of each
 #                                                  DKIM-Signature's b=, top first
 #
@@ -54,12 +54,12 @@ def run(host, port, addr, path):
         ar = None
         while True:
             c, d = recv()
-            if c == b"i":
-                name, value = d[4:].split(b"\0")[:2]
+            if c in (b"i", b"h"):  # insert (with its index) or add a header
+                name, value = (d[4:] if c == b"i" else d).split(b"\0")[:2]
                 if name == b"Authentication-Results":
                     ar = value
                 continue
-            if c in (b"h", b"m"):
+            if c == b"m":
                 continue
             if c != b"c" and c != b"a":
                 sys.exit("milter replied %r %r" % (c, d))

@@ -68,6 +68,16 @@ check "$T/nokey" "$ID; dkim=permerror (key not found in DNS) header.d=valid.test
 log=$WORLD_DIR/mailward/milter.log
 grep -q '4DKIM: inbound .*dkim=pass:valid.test:rsa' "$log" || world_fail "no dkim item in the log line"
 
+# Every verdict is counted per method and result: 4 pass (rsa, ed, two x2), 1 fail, 1 permerror.
+metric() {
+    world_exec curl -sf http://127.0.0.1:9469/metrics |
+        awk -v k="mailward_milter_verdicts_total{method=\"dkim\",result=\"$1\"}" '$1 == k { print $2 }'
+}
+[ "$(metric pass)" = 4 ] || world_fail "dkim pass verdicts counted: [$(metric pass)], want 4"
+[ "$(metric fail)" = 1 ] || world_fail "dkim fail verdicts counted: [$(metric fail)], want 1"
+[ "$(metric permerror)" = 1 ] || world_fail "dkim permerror verdicts: [$(metric permerror)], want 1"
+echo "ok: verdict counters"
+
 # verify = no, applied by a reload: the plugin stays silent.
 sed -i 's/^verify = yes$/verify = no/' "$WORLD_DIR/mailward/milter.conf"
 kill -HUP "$(cat "$WORLD_DIR/mailward/milter.pid")"
