@@ -14,6 +14,10 @@
  * its answer replaced with a temporary failure and an error line, because a
  * newline in a delegation reply would let a plugin bug inject protocol.
  *
+ * A fallback (mw_tlsq_fallback) is a policy held aside: the chain goes on
+ * as after NOTFOUND, and only when every later plugin passed too does the
+ * fallback become the answer. The first fallback given is kept.
+ *
  * Every live question is on its chain's list, so mw_policy_free() can
  * release the ones no plugin will ever answer.
  */
@@ -41,7 +45,9 @@ struct mw_tlsq {
     const char *by; /* name of the plugin asked last */
     enum mw_tls_answer answer;
     char *text;
-    mw_tls_done_fn *done; /* NULL once abandoned */
+    char *fallback;          /* policy to answer if nobody answers, or NULL */
+    const char *fallback_by; /* the plugin that gave it */
+    mw_tls_done_fn *done;    /* NULL once abandoned */
     void *arg;
 };
 
@@ -84,6 +90,7 @@ mw_tlsq_free(struct mw_tlsq *q)
     q->policy->live--;
     mw_free(&q->domain);
     mw_free(&q->text);
+    mw_free(&q->fallback);
     mw_free(&q);
 }
 
@@ -151,6 +158,12 @@ mw_tls_run(struct mw_tlsq *q)
         q->in_hook = 0;
         if (q->pending)
             return 0;
+    }
+    if (q->answer == MW_TLS_NOTFOUND && q->fallback != NULL) {
+        q->answer = MW_TLS_OK;
+        q->text = q->fallback;
+        q->fallback = NULL;
+        q->by = q->fallback_by;
     }
     if (q->done != NULL)
         q->done(q->arg, q->answer, q->text ? q->text : "",
@@ -226,6 +239,40 @@ mw_tlsq_reply(struct mw_tlsq *q, enum mw_tls_answer answer, const char *fmt, ...
     }
     if (!q->in_hook)
         (void)mw_tls_run(q);
+}
+
+void
+mw_tlsq_fallback(struct mw_tlsq *q, const char *fmt, ...)
+{
+    struct mw_buf b;
+    va_list ap;
+
+    if (!q->pending)
+        mw_log_panic("plugin %s answered TLS question %s twice", q->by, q->domain);
+    q->pending = 0;
+    mw_buf_init(&b);
+    va_start(ap, fmt);
+    mw_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (!mw_policy_text_ok(b.data, b.len) || b.len == 0) {
+        mw_log_error("plugin %s: malformed fallback for %s (empty, too long or control "
+                     "characters): answering TEMP",
+                     q->by, q->domain);
+        q->answer = MW_TLS_TEMP;
+        q->text = mw_strdup("malformed answer from a plugin");
+    } else if (q->fallback == NULL) {
+        q->fallback = mw_buf_steal(&b);
+        q->fallback_by = q->by;
+    }
+    mw_buf_release(&b);
+    if (!q->in_hook)
+        (void)mw_tls_run(q);
+}
+
+const char *
+mw_tlsq_fallback_policy(const struct mw_tlsq *q)
+{
+    return q->fallback;
 }
 
 static int

@@ -1,5 +1,6 @@
 # plugins/: one folder per check, each a libtool module NAME.so in plugindir.
 include plugins/tls-rules/local.mk
+include plugins/dane/local.mk
 include plugins/dkim/local.mk
 # The ABI every plugin (and both hosts) compiles against.
 noinst_HEADERS = plugins/mailward-plugin.h

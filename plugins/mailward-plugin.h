@@ -26,7 +26,13 @@
  * Policy hooks (mailward-policyd, one libevent thread; never block):
  *   tls_policy(state, q)  answer with mw_tlsq_reply() now or later, once.
  *   access(state, q)      answer with mw_accessq_reply() now or later, once.
- * NOTFOUND / DUNNO passes the question to the next plugin.
+ * NOTFOUND / DUNNO passes the question to the next plugin; mw_tlsq_fallback()
+ * passes it on with a policy to answer if no later plugin has one.
+ * At exit mailward-policyd closes the shared cache, then the resolver, and
+ * only then calls fini: closing answers pending asynchronous work (cache
+ * misses, DNS failures), so a plugin's callbacks run before its fini. A
+ * callback that runs while the cache closes must not call the cache again;
+ * after closing, host->cache and host->dns are NULL.
  *
  * A plugin's settings live in its own INI sections, declared in .sections;
  * the host validates them with the rest of the file (mw/config.h).

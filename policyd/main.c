@@ -285,12 +285,17 @@ mw_policyd_start(struct mw_policyd *d)
 static void
 mw_policyd_cleanup(struct mw_policyd *d)
 {
-    /* Connections first (they abandon their questions), then the plugins, then the questions. */
+    /*
+     * Connections first (they abandon their questions). Then the cache and the
+     * resolver: closing them answers the plugins' pending asynchronous work,
+     * whose callbacks live in the plugin modules, so this must come before
+     * the plugins' fini and dlclose. Then the plugins, then the questions.
+     */
     mw_server_free(&d->server);
-    mw_plugins_close(&d->plugins);
-    mw_policy_free(&d->policy);
     mw_metrics_stop();
     mw_services_close(&d->host);
+    mw_plugins_close(&d->plugins);
+    mw_policy_free(&d->policy);
     mw_metrics_clear();
     for (size_t i = 0; i < 3; i++)
         if (d->sig[i] != NULL)

@@ -31,6 +31,18 @@ int mw_tlsq_is_parent(const struct mw_tlsq *q);
 void mw_tlsq_reply(struct mw_tlsq *q, enum mw_tls_answer answer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Answer "no policy from this plugin, but if no later plugin has one, this":
+ * the question moves on as after NOTFOUND, and when every later plugin
+ * passes, the answer is OK with this policy. Local rules that must not
+ * override published policies (MTA-STS, DANE) answer this way. Counts as
+ * the plugin's one answer. The first fallback given is kept.
+ */
+void mw_tlsq_fallback(struct mw_tlsq *q, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The fallback an earlier plugin left (e.g. "encrypt"), or NULL. */
+const char *mw_tlsq_fallback_policy(const struct mw_tlsq *q);
+
 /* A request attribute ("sender", "client_address", "encryption_protocol", ...), NULL if absent. */
 const char *mw_accessq_attr(const struct mw_accessq *q, const char *name);
 /* Answer with an access(5) action: "DUNNO" passes to the next plugin; "450 4.7.1 text". */
