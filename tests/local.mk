@@ -8,3 +8,4 @@ include tests/policyd.mk
 include tests/milter.mk
 include tests/world.mk
 include tests/dkim.mk
+include tests/spf.mk
