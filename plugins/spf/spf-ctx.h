@@ -11,6 +11,8 @@
 #ifndef MW_SPF_CTX_H
 #define MW_SPF_CTX_H
 
+#include <time.h>
+
 #include "spf-eval.h"
 
 #define MW_SPF_NAME_MAX 253    /* a domain name, after §7.3 truncation */
@@ -18,6 +20,7 @@
 #define MW_SPF_TERM_LIMIT 10   /* §4.6.4: DNS-querying terms */
 #define MW_SPF_VOID_LIMIT 2    /* §4.6.4: void lookups */
 #define MW_SPF_NAMES_LIMIT 10  /* §4.6.4: MX names, PTR names */
+#define MW_SPF_TIME_LIMIT 20   /* §4.6.4: seconds for one check_host(), then temperror */
 
 /* What a lookup-based mechanism found (spf-mech.c). */
 enum mw_spf_match { MW_SPF_NOMATCH, MW_SPF_MATCH, MW_SPF_MATCH_TEMP, MW_SPF_MATCH_PERM };
@@ -26,9 +29,10 @@ struct mw_spf_ctx {
     const struct mw_spf_dns *dns;
     struct mw_spf_ip ip; /* the client; an IPv4-mapped IPv6 address is IPv4 */
     char *sender, *local, *sdomain, *helo, *receiver;
-    const char *domain; /* %{d}: the domain of the record being evaluated */
-    int lookups;        /* DNS-querying terms so far */
-    int voids;          /* void lookups so far */
+    const char *domain;      /* %{d}: the domain of the record being evaluated */
+    struct timespec started; /* CLOCK_MONOTONIC at the start */
+    int lookups;             /* DNS-querying terms so far */
+    int voids;               /* void lookups so far */
     /* The validated names of the client (§5.5), computed once for ptr and
      * %{p}: ptr_state 0 = not yet, 1 = done, 2 = the PTR lookup was void,
      * 3 = it failed. */
@@ -40,7 +44,8 @@ struct mw_spf_ctx {
 
 /* spf-names.c */
 /* Look name up through the callback; an OK answer without records of the
- * asked kind becomes NODATA. */
+ * asked kind becomes NODATA. Past MW_SPF_TIME_LIMIT seconds of the
+ * evaluation every lookup is TEMP without asking. */
 enum mw_spf_dns_rc mw_spf_lookup(struct mw_spf_ctx *ctx, const char *name, enum mw_spf_qtype type,
                                  struct mw_spf_rrset *out);
 /* Copy a domain name into out (MW_SPF_NAME_MAX + 1 bytes) the way §7.3 and

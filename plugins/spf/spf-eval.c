@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "mw/alloc.h"
 #include "spf-ctx.h"
@@ -308,6 +309,7 @@ mw_spf_check_host(const struct mw_spf_dns *dns, const struct mw_spf_ip *ip, cons
         return;
     }
     ctx.dns = dns;
+    clock_gettime(CLOCK_MONOTONIC, &ctx.started);
     ctx.helo = mw_strdup(helo ? helo : "");
     ctx.receiver = receiver ? mw_strdup(receiver) : NULL;
     set_sender(&ctx, sender);

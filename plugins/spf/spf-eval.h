@@ -6,8 +6,9 @@
  * AAAA, MX and PTR); the evaluator parses every record it fetches (strict
  * RFC 7208 syntax: any error is permerror), enforces the §4.6.4 limits (10
  * DNS-querying terms across includes and redirects, 2 void lookups, 10 MX
- * names, 10 PTR names), expands macros (§7) and fetches exp= (§6.2) only
- * for a fail of the top-level record (or the record it redirects to).
+ * names, 10 PTR names, and 20 seconds in all, after which lookups fail as
+ * temporary errors), expands macros (§7) and fetches exp= (§6.2) only for
+ * a fail of the top-level record (or the record it redirects to).
  * Every input (records, names, addresses) is distrusted and every string is
  * bounded; recursion is bounded by the 10-term limit.
  *

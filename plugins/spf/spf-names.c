@@ -13,10 +13,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "mw/alloc.h"
 #include "spf-ctx.h"
@@ -26,13 +28,13 @@ mw_spf_rrset_add_str(struct mw_spf_rrset *rr, const char *s, size_t len)
 {
     char *copy;
 
-    rr->str = mw_reallocarray(rr->str, rr->nstr + 1, sizeof(*rr->str));
-    copy = mw_strndup(s, len);
-    /* mw_strndup stopped at the first NUL: put the rest back, NULs as DEL. */
-    copy = mw_reallocarray(copy, len + 1, 1);
+    if (len == SIZE_MAX)
+        len--; /* keeps len + 1 from wrapping; no answer is that long */
+    copy = mw_malloc(len + 1);
     for (size_t i = 0; i < len; i++)
         copy[i] = s[i] ? s[i] : 0x7f;
     copy[len] = '\0';
+    rr->str = mw_reallocarray(rr->str, rr->nstr + 1, sizeof(*rr->str));
     rr->str[rr->nstr++] = copy;
 }
 
@@ -68,6 +70,17 @@ mw_spf_ip_parse(const char *s, struct mw_spf_ip *ip)
     return -1;
 }
 
+/* Seconds since the evaluation started (CLOCK_MONOTONIC). */
+static double
+elapsed(const struct mw_spf_ctx *ctx)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - ctx->started.tv_sec) +
+           (double)(now.tv_nsec - ctx->started.tv_nsec) / 1e9;
+}
+
 enum mw_spf_dns_rc
 mw_spf_lookup(struct mw_spf_ctx *ctx, const char *name, enum mw_spf_qtype type,
               struct mw_spf_rrset *out)
@@ -77,6 +90,11 @@ mw_spf_lookup(struct mw_spf_ctx *ctx, const char *name, enum mw_spf_qtype type,
     size_t keep = 0;
 
     memset(out, 0, sizeof(*out));
+    if (elapsed(ctx) > MW_SPF_TIME_LIMIT) {
+        mw_spf_ctx_problem(ctx, "time limit of check_host() exceeded before looking up", name,
+                           strlen(name));
+        return MW_SPF_DNS_TEMP;
+    }
     rc = ctx->dns->lookup(ctx->dns->ctx, name, type, out);
     if (rc != MW_SPF_DNS_OK) {
         mw_spf_rrset_clear(out);
