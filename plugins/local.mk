@@ -3,5 +3,6 @@ include plugins/tls-rules/local.mk
 include plugins/dane/local.mk
 include plugins/dkim/local.mk
 include plugins/spf/local.mk
+include plugins/dmarc/local.mk
 # The ABI every plugin (and both hosts) compiles against.
 noinst_HEADERS = plugins/mailward-plugin.h

@@ -9,3 +9,4 @@ include tests/milter.mk
 include tests/world.mk
 include tests/dkim.mk
 include tests/spf.mk
+include tests/dmarc.mk
