@@ -13,3 +13,8 @@ tests_unit_test_dmarc_policy_SOURCES = tests/unit/test-dmarc-policy.c \
 tests_unit_test_dmarc_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dmarc_policy_LDADD = lib/libmailward.la $(OPENDMARC_LIBS) $(CMOCKA_LIBS)
 endif
+
+# The real mailward-milter with spf dkim dmarc in the test world, messages replayed by
+# tests/dkim/client.py; Postfix end to end.
+TESTS += tests/dmarc/verify.sh
+EXTRA_DIST += tests/dmarc/verify.sh

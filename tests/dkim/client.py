@@ -3,6 +3,11 @@
 #   client.py HOST PORT CLIENT-ADDR MESSAGE-FILE   prints the Authentication-Results value that
 #                                                  the milter inserts or adds at eom (folding
 #                                                  shown as " "), or "no-ar"
+#   client.py HOST PORT CLIENT-ADDR MESSAGE-FILE MAIL-FROM
+#                                                  the same with that envelope sender (default
+#                                                  alice@valid.test); after the AR line
+#                                                  "held: REASON" when the milter quarantines;
+#                                                  a refusal prints only "refused: REPLY"
 #   client.py b8 MESSAGE-FILE                      the first 8 characters of each
 #                                                  DKIM-Signature's b=, top first
 #
@@ -35,7 +40,9 @@ def b8(path):
             print(re.sub(rb"\s", b"", m.group(1))[:8].decode())
 
 
-def run(host, port, addr, path):
+def run(host, port, addr, path, mail_from="alice@valid.test"):
+    held = []
+
     headers, body = parse(path)
     s = socket.create_connection((host, int(port)))
 
@@ -61,6 +68,14 @@ def run(host, port, addr, path):
                 continue
             if c == b"m":
                 continue
+            if c == b"q":  # quarantine, with its reason
+                held.append(d.rstrip(b"\0").decode())
+                continue
+            if c in (b"y", b"r", b"t"):  # reply code, reject, tempfail
+                text = {b"r": "5xx", b"t": "4xx"}.get(c) or d.rstrip(b"\0").decode()
+                print("refused: " + re.sub(r"\s+", " ", text))
+                send(b"Q")
+                sys.exit(0)
             if c != b"c" and c != b"a":
                 sys.exit("milter replied %r %r" % (c, d))
             return ar
@@ -73,7 +88,7 @@ def run(host, port, addr, path):
     send(b"H", z(b"client.example"))
     reply()
     send(b"D", b"M" + z(b"i", b"4DKIM"))
-    send(b"M", z(b"<alice@valid.test>"))
+    send(b"M", z(b"<" + mail_from.encode() + b">"))
     reply()
     send(b"R", z(b"<bob@example.net>"))
     reply()
@@ -89,9 +104,11 @@ def run(host, port, addr, path):
     ar = reply()
     send(b"Q")
     print(re.sub(r"\s+", " ", ar.decode()) if ar is not None else "no-ar")
+    for reason in held:
+        print("held: " + reason)
 
 
 if sys.argv[1] == "b8":
     b8(sys.argv[2])
 else:
-    run(*sys.argv[1:5])
+    run(*sys.argv[1:6])
