@@ -2,6 +2,7 @@
 include plugins/tls-rules/local.mk
 include plugins/dane/local.mk
 include plugins/dkim/local.mk
+include plugins/mta-sts/local.mk
 include plugins/spf/local.mk
 include plugins/dmarc/local.mk
 # The ABI every plugin (and both hosts) compiles against.

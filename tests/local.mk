@@ -10,3 +10,4 @@ include tests/world.mk
 include tests/dkim.mk
 include tests/spf.mk
 include tests/dmarc.mk
+include tests/mta-sts.mk

@@ -34,3 +34,7 @@ endif
 # Integration: the real mailward-milter driven by miltertest.
 TESTS += tests/milter/milter.sh
 EXTRA_DIST += tests/milter/milter.sh tests/milter/message.lua tests/milter/reject.lua
+
+# Sendmail: the .mc fragment and a conversation as Sendmail sends it.
+TESTS += tests/milter/sendmail.sh
+EXTRA_DIST += tests/milter/sendmail.sh tests/milter/sendmail.lua

@@ -34,7 +34,7 @@ dns_render() {
                             if (f[1] == z || substr(f[1], length(f[1]) - length(z)) == "." z)
                                 if (length(z) > length(best)) best = z
                         if (best != zone) continue
-                        if (f[2] != "notxt")
+                        if (f[2] != "notxt" && f[2] != "file")
                             printf "_mta-sts.%s. 300 IN TXT \"v=STSv1; id=world1;\"\n", f[1]
                         printf "mta-sts.%s. 300 IN A 127.0.0.20\n", f[1]
                     }
@@ -118,6 +118,9 @@ CONF
 $(grep -v '^#' "$here/zones.list" | grep .)
 LIST
     printf 'auth-zone:\n  name: "."\n  zonefile: "%s/root.zone"\n  for-upstream: yes\n  for-downstream: no\n  fallback-enabled: no\n' \
+        "$d" >>"$d/unbound.conf"
+    # Tests change records at run time: unbound-control -c $d/unbound.conf local_data ...
+    printf 'remote-control:\n  control-enable: yes\n  control-interface: "%s/unbound.ctl"\n  control-use-cert: no\n' \
         "$d" >>"$d/unbound.conf"
     for p in $pids; do wait "$p" || return 1; done
     cat "$d"/*.ds >"$d/anchors.ds" 2>/dev/null

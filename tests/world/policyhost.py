@@ -6,9 +6,12 @@ BEHAVIOUR picks how the server (mis)behaves, so a policy fetcher meets every kin
 broken server a real one meets: see policy-hosts.list for the list. The certificate is
 PKI-DIR/policyhost.chain (test CA, every well-behaved name) or, for "wrongcert" hosts,
 PKI-DIR/policyhost-wrong.chain (test CA, wrong-name.invalid). Every request is logged to
-stderr as "host path status", so tests can see whether a fetch happened.
+stderr as "host path status", so tests can see whether a fetch happened. "file" hosts
+serve PKI-DIR/../sts-policy/DOMAIN as it is at the time of the request (404 while it is
+absent), so a test can change or break a policy while a daemon holds it.
 """
 import http.server
+import os
 import socketserver
 import ssl
 import sys
@@ -78,6 +81,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
         elif how == "notfound":
             self.reply(404, b"not found\n")
+        elif how == "file":
+            try:
+                with open(os.path.join(self.server.policies, host[len("mta-sts."):]), "rb") as f:
+                    self.reply(200, f.read())
+            except FileNotFoundError:
+                self.reply(404, b"no policy file\n")
         elif how == "garbage":
             self.reply(200, b"\x00\xff<html>version: STSv2\nmode: maybe\n\x1b[0m\xc3(")
         else:
@@ -110,6 +119,7 @@ def main():
     good.sni_callback = pick
     server = Server((addr, port), Handler)
     server.hosts = hosts
+    server.policies = os.path.join(os.path.dirname(os.path.abspath(pki)), "sts-policy")
     # The handshake happens in the request thread, so a stalled client blocks nobody.
     server.socket = good.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.serve_forever()
