@@ -191,38 +191,42 @@ domain_ok(const char *domain, char *name)
     return dot && mw_spf_toplabel_ok(dot + 1, strlen(dot + 1));
 }
 
-/* §4.4, §4.5: the one SPF record of name, parsed into rec. */
-static enum mw_spf_result
-fetch_record(struct mw_spf_ctx *ctx, const char *name, struct mw_spf_record *rec)
+/* §4.4, §4.5: the one SPF record of name, parsed into rec: 0, or -1 with
+ * *r set to none, temperror or permerror. */
+static int
+fetch_record(struct mw_spf_ctx *ctx, const char *name, struct mw_spf_record *rec,
+             enum mw_spf_result *r)
 {
     struct mw_spf_rrset rr;
     enum mw_spf_dns_rc rc = mw_spf_lookup(ctx, name, MW_SPF_TXT, &rr);
     const char *txt = NULL;
-    int n = 0;
-    enum mw_spf_result r = MW_SPF_NEUTRAL; /* "found": the caller evaluates */
+    int n = 0, found = 0;
 
     for (size_t i = 0; rc == MW_SPF_DNS_OK && i < rr.nstr; i++)
         if (mw_spf_record_is_spf(rr.str[i]) && n++ == 0)
             txt = rr.str[i];
     if (rc == MW_SPF_DNS_TEMP) {
         mw_spf_ctx_problem(ctx, "DNS lookup of the SPF record failed for", name, strlen(name));
-        r = MW_SPF_TEMPERROR;
+        *r = MW_SPF_TEMPERROR;
     } else if (n == 0) {
         mw_spf_ctx_problem(ctx, "no SPF record at", name, strlen(name));
-        r = MW_SPF_NONE;
+        *r = MW_SPF_NONE;
     } else if (n > 1) {
         mw_spf_ctx_problem(ctx, "more than one SPF record at", name, strlen(name));
-        r = MW_SPF_PERMERROR;
+        *r = MW_SPF_PERMERROR;
     } else if (mw_spf_record_parse(rec, txt) < 0) {
         if (rec->bad)
             mw_spf_ctx_problem(ctx, "syntax error in the SPF record at term", rec->bad,
                                rec->badlen);
         else
-            mw_spf_ctx_problem(ctx, "invalid character in the SPF record of", name, strlen(name));
-        r = MW_SPF_PERMERROR;
+            mw_spf_ctx_problem(ctx, "invalid character in the SPF record of", name,
+                               strlen(name));
+        *r = MW_SPF_PERMERROR;
+    } else {
+        found = 1;
     }
     mw_spf_rrset_clear(&rr);
-    return r;
+    return found ? 0 : -1;
 }
 
 static enum mw_spf_result
@@ -237,8 +241,7 @@ check_domain(struct mw_spf_ctx *ctx, const char *domain, struct mw_spf_verdict *
         return MW_SPF_NONE;
     }
     memset(&rec, 0, sizeof(rec));
-    r = fetch_record(ctx, name, &rec);
-    if (r == MW_SPF_NEUTRAL) {
+    if (fetch_record(ctx, name, &rec, &r) == 0) {
         ctx->domain = name;
         r = eval_record(ctx, &rec, out);
         ctx->domain = NULL; /* name is about to go out of scope */
