@@ -16,5 +16,5 @@ endif
 
 # The real mailward-milter with spf dkim dmarc in the test world, messages replayed by
 # tests/dkim/client.py; Postfix end to end.
-TESTS += tests/dmarc/verify.sh
-EXTRA_DIST += tests/dmarc/verify.sh
+TESTS += tests/dmarc/verify.sh tests/dmarc/postfix.sh
+EXTRA_DIST += tests/dmarc/verify.sh tests/dmarc/postfix.sh
