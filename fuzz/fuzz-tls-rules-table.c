@@ -30,9 +30,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mw_tlsrules_parse("fuzz", (const char *)data, size, &t, &err) < 0)
         return 0;
     for (const char *const *k = keys; *k; k++) {
+        int ovr;
         (void)mw_tlsrules_lookup(t, *k, 0);
         (void)mw_tlsrules_lookup(t, *k, 1);
+        (void)mw_tlsrules_find(t, *k, 0, &ovr);
     }
+    (void)mw_tlsrules_overrides(t);
     mw_tlsrules_free(&t);
     return 0;
 }

@@ -9,18 +9,21 @@
  * KEY is the next-hop domain: lower-cased, a trailing dot removed; a leading
  * dot marks Postfix's parent-domain lookup. Postfix also looks up explicit
  * next-hops from the transport table ("[mx.example.com]:587",
- * "example.com:submission"); those name no domain policy, so they are
- * answered NOTFOUND without asking plugins. Anything else that is not a
- * domain is answered PERM and the connection stays usable. A broken
+ * "example.com:submission", "[192.0.2.1]"); those name no domain policy,
+ * so they are answered NOTFOUND without asking plugins, once their form
+ * has been checked. Anything else that is not a domain is answered PERM and
+ * the connection stays usable. A broken
  * netstring frame cannot be resynchronised: it is answered PERM, everything
  * buffered is discarded, and reading goes on (the client's next request
  * starts a new frame).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mw/alloc.h"
 #include "mw/log.h"
@@ -46,6 +49,60 @@ mw_socketmap_count(const char *status)
         }
         mw_counter_inc(counters[i]);
     }
+}
+
+/* A port or service name after a next-hop: digits, or letters, digits and '-'. */
+static int
+mw_socketmap_port_ok(const char *p, size_t len)
+{
+    if (len == 0 || len > 32)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
+              (p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/*
+ * An explicit next-hop: "[HOST]", "[HOST]:PORT" or "DOMAIN:PORT", where HOST
+ * is a domain, an IPv4 or an IPv6 address (optionally "ipv6:"-prefixed).
+ */
+static int
+mw_socketmap_nexthop_ok(const char *key, size_t len)
+{
+    char host[MW_DOMAIN_MAX + 1], dom[MW_DOMAIN_MAX + 1];
+    unsigned char addr[16];
+    const char *h = key, *hend, *port = NULL, *kend = key + len;
+    struct mw_err err;
+    size_t hlen;
+
+    if (key[0] == '[') {
+        h = key + 1;
+        if ((hend = memchr(h, ']', (size_t)(kend - h))) == NULL)
+            return 0;
+        if (hend + 1 < kend) {
+            if (hend[1] != ':')
+                return 0;
+            port = hend + 2;
+        }
+    } else {
+        if ((hend = memchr(key, ':', len)) == NULL)
+            return 0;
+        port = hend + 1;
+    }
+    if (port != NULL && !mw_socketmap_port_ok(port, (size_t)(kend - port)))
+        return 0;
+    if ((hlen = (size_t)(hend - h)) == 0 || hlen > MW_DOMAIN_MAX)
+        return 0;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    if (memchr(host, '\0', hlen) != NULL)
+        return 0;
+    if (strncasecmp(host, "ipv6:", 5) == 0)
+        return inet_pton(AF_INET6, host + 5, addr) == 1;
+    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1 ||
+           mw_policy_domain_parse(host, hlen, dom, &err) == 0;
 }
 
 static void
@@ -97,8 +154,13 @@ mw_socketmap_request(struct mw_conn *c, const char *data, size_t len)
     parent = key[0] == '.';
     if (key[0] == '[' || memchr(key, ':', klen) != NULL) {
         r = mw_conn_req_new(c, NULL);
-        mw_log_debug("socketmap: explicit next-hop from %s: NOTFOUND", mw_conn_peer(c));
-        mw_socketmap_reply(r, "NOTFOUND", "");
+        if (mw_socketmap_nexthop_ok(key, klen)) {
+            mw_log_debug("socketmap: explicit next-hop from %s: NOTFOUND", mw_conn_peer(c));
+            mw_socketmap_reply(r, "NOTFOUND", "");
+        } else {
+            mw_log_warn("socketmap: bad key from %s: not a domain or next-hop", mw_conn_peer(c));
+            mw_socketmap_reply(r, "PERM", "malformed next-hop");
+        }
         mw_req_finish(r);
         return;
     }

@@ -11,3 +11,4 @@ include tests/dkim.mk
 include tests/spf.mk
 include tests/dmarc.mk
 include tests/mta-sts.mk
+include tests/dane.mk

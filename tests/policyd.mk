@@ -14,6 +14,7 @@ tests_unit_test_tls_rules_LDADD = lib/libmailward.la $(CMOCKA_LIBS)
 endif
 # The daemon tests need the plugin module built before they run.
 policyd_tests = tests/policyd/check.sh tests/policyd/socketmap.sh \
-	tests/policyd/delegation.sh tests/policyd/reload.sh tests/policyd/limits.sh
+	tests/policyd/delegation.sh tests/policyd/reload.sh tests/policyd/limits.sh \
+	tests/policyd/badinput.sh
 TESTS += $(policyd_tests)
 EXTRA_DIST += $(policyd_tests) tests/policyd/lib.sh tests/policyd/client.py

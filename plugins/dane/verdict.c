@@ -155,10 +155,8 @@ mw_dane_host_tally(const struct mw_dane_host *h, struct mw_dane_tally *t,
         break;
     }
     t->considered++;
-    if (h->a.status == MW_DNS_OK)
-        t->ttl = mw_dane_min(t->ttl, h->a.ttl);
-    if (h->aaaa.status == MW_DNS_OK)
-        t->ttl = mw_dane_min(t->ttl, h->aaaa.ttl);
+    /* Both answers count, NODATA too: an AAAA record appearing could change the verdict. */
+    t->ttl = mw_dane_min(t->ttl, mw_dane_min(h->a.ttl, h->aaaa.ttl));
     if ((tlsa = mw_dane_tlsa_pick(h)) == NULL)
         return mw_dane_fail(v, "TLSA lookup for %s did not finish", h->name);
     if (tlsa->dnssec == MW_DNSSEC_BOGUS)

@@ -28,6 +28,7 @@
 struct mw_dtab_entry {
     char *key;   /* canonical, "." prefix for parent entries */
     char *value; /* policy text; NULL in domain lists */
+    int override; /* the rule beats published policies */
     unsigned long line;
 };
 
@@ -73,7 +74,7 @@ mw_dtab_release(struct mw_dtab *t)
     t->n = t->cap = 0;
 }
 
-static void
+static struct mw_dtab_entry *
 mw_dtab_push(struct mw_dtab *t, char *key, char *value, unsigned long line)
 {
     if (t->n == t->cap) {
@@ -82,8 +83,9 @@ mw_dtab_push(struct mw_dtab *t, char *key, char *value, unsigned long line)
     }
     t->v[t->n].key = key;
     t->v[t->n].value = value;
+    t->v[t->n].override = 0;
     t->v[t->n].line = line;
-    t->n++;
+    return &t->v[t->n++];
 }
 
 static int
@@ -188,15 +190,25 @@ mw_next_word(const char *line, size_t len, size_t *pos, const char **w, size_t *
     return *wlen > 0;
 }
 
-/* The policy words after the domain, checked and joined with single blanks. */
+/*
+ * The words after the domain: an optional "override", then the policy,
+ * checked and joined with single blanks.
+ */
 static int
-mw_tlsrules_policy(const char *line, size_t len, size_t pos, struct mw_buf *out, struct mw_err *err)
+mw_tlsrules_policy(const char *line, size_t len, size_t pos, struct mw_buf *out, int *override,
+                   struct mw_err *err)
 {
     const char *w, *eq;
     size_t wlen;
 
-    if (!mw_next_word(line, len, &pos, &w, &wlen))
+    *override = 0;
+    if (mw_next_word(line, len, &pos, &w, &wlen) && wlen == 8 && memcmp(w, "override", 8) == 0) {
+        *override = 1;
+        if (!mw_next_word(line, len, &pos, &w, &wlen))
+            return mw_err_set(err, "no TLS level after \"override\"");
+    } else if (wlen == 0) {
         return mw_err_set(err, "no TLS level after the domain");
+    }
     if (!mw_word_in(w, wlen, mw_tls_levels))
         return mw_err_set(err,
                           "unknown TLS level \"%.*s\" (expected none, may, encrypt, dane, "
@@ -225,6 +237,7 @@ mw_tlsrules_line(struct mw_dtab *t, const char *line, size_t len, unsigned long 
     size_t wlen, pos = 0;
     struct mw_buf policy;
     char *key;
+    int override;
 
     if (len > MW_TLSRULES_LINE_MAX)
         return mw_err_set(err, "line longer than %d bytes", MW_TLSRULES_LINE_MAX);
@@ -237,12 +250,12 @@ mw_tlsrules_line(struct mw_dtab *t, const char *line, size_t len, unsigned long 
     if ((key = mw_tlsrules_key(w, wlen, err)) == NULL)
         return -1;
     mw_buf_init(&policy);
-    if (mw_tlsrules_policy(line, len, pos, &policy, err) < 0) {
+    if (mw_tlsrules_policy(line, len, pos, &policy, &override, err) < 0) {
         mw_buf_release(&policy);
         mw_free(&key);
         return -1;
     }
-    mw_dtab_push(t, key, mw_buf_steal(&policy), lineno);
+    mw_dtab_push(t, key, mw_buf_steal(&policy), lineno)->override = override;
     return 0;
 }
 
@@ -320,6 +333,25 @@ mw_tlsrules_lookup(const struct mw_tlsrules *t, const char *domain, int is_paren
     const struct mw_dtab_entry *e = mw_dtab_lookup(&t->tab, domain, is_parent);
 
     return e ? e->value : NULL;
+}
+
+const char *
+mw_tlsrules_find(const struct mw_tlsrules *t, const char *domain, int is_parent, int *override)
+{
+    const struct mw_dtab_entry *e = mw_dtab_lookup(&t->tab, domain, is_parent);
+
+    *override = e ? e->override : 0;
+    return e ? e->value : NULL;
+}
+
+size_t
+mw_tlsrules_overrides(const struct mw_tlsrules *t)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->tab.n; i++)
+        n += t->tab.v[i].override != 0;
+    return n;
 }
 
 void

@@ -5,12 +5,15 @@
  *   mw_tlsrules_parse(name, buf, len, &t, err)   bytes in, table or "NAME:LINE: why" out
  *   mw_tlsrules_load(path, &t, err)              read a file and parse it
  *   mw_tlsrules_lookup(t, domain, is_parent)     the policy text, or NULL
+ *   mw_tlsrules_find(t, domain, is_parent, &ovr) the same, and whether the rule overrides
  *   mw_tlsrules_domains_parse(words, &l, err)    the require_tls_from list
  *   mw_tlsrules_domains_match(l, domain)         the entry covering domain, or NULL
  *
- * Table format: one rule per line, "DOMAIN LEVEL [NAME=VALUE ...]", where
- * LEVEL is a Postfix TLS security level (none may encrypt dane dane-only
- * fingerprint verify secure) and the attributes are those Postfix accepts in
+ * Table format: one rule per line, "DOMAIN [override] LEVEL [NAME=VALUE ...]",
+ * where "override" marks a rule that beats published policies (DANE,
+ * MTA-STS; tls-rules.c says how), LEVEL is a Postfix TLS security level
+ * (none may encrypt dane dane-only fingerprint verify secure) and the
+ * attributes are those Postfix accepts in
  * smtp_tls_policy_maps (ciphers exclude match protocols tafile
  * connection_reuse servername enable_rpk). "#" starts a comment only as the
  * first non-blank character of a line, as in Postfix tables; blank lines are
@@ -50,6 +53,11 @@ size_t mw_tlsrules_count(const struct mw_tlsrules *t);
  * Postfix's ".domain" key: only parent entries (".domain" or shorter) answer.
  */
 const char *mw_tlsrules_lookup(const struct mw_tlsrules *t, const char *domain, int is_parent);
+/* mw_tlsrules_lookup(), and *override set when the matching rule is marked "override". */
+const char *mw_tlsrules_find(const struct mw_tlsrules *t, const char *domain, int is_parent,
+                             int *override);
+/* Number of rules marked "override". */
+size_t mw_tlsrules_overrides(const struct mw_tlsrules *t);
 void mw_tlsrules_free(struct mw_tlsrules **tp);
 
 struct mw_tlsrules_domains;

@@ -7,6 +7,17 @@
  * Parent-domain questions (".example.net") are answered from the table only;
  * the plugin never does DNS.
  *
+ * Local rules and published policies (dane, mta-sts) cooperate through the
+ * chain: a rule marked "override" is answered at once, so it beats the
+ * published policies when tls-rules is listed before them in [policyd]
+ * plugins; every other rule, and default_level for domains without a rule
+ * (exact keys only), is a fallback (mw_tlsq_fallback): it applies only when
+ * no later plugin has a policy. So wherever tls-rules stands, a domain with
+ * DANE keeps "dane-only" even when a rule or default_level says "encrypt"
+ * (which would switch DANE off), and the dane plugin, seeing a
+ * mandatory-TLS fallback, never answers the weaker opportunistic "dane".
+ * Listed last (the default order), the fallback is simply the answer.
+ *
  * Inbound (policy delegation, check_policy_service): when the envelope
  * sender's domain is covered by require_tls_from and the SMTP session is not
  * encrypted (the encryption_protocol attribute is empty or absent), the
@@ -46,6 +57,7 @@ struct mw_tlsrules_state {
     struct mw_tlsrules *table;           /* NULL: no table */
     struct mw_tlsrules_domains *require; /* NULL: nobody must use TLS */
     char *reply;                         /* "450 4.7.1" */
+    char *default_level;                 /* NULL: none */
 };
 
 /* "450 4.7.1": a 4xx/5xx code and an enhanced status code of the same class. */
@@ -68,6 +80,9 @@ static const struct mw_cfg_key mw_tlsrules_keys[] = {
     {"table", MW_CFG_STRING, MW_TLSRULES_DEFAULT_TABLE, 0, 0, NULL, NULL,
      "Outbound rules, \"DOMAIN LEVEL\" per line; \".example.net\" also covers subdomains. "
      "Empty = no rules; the default file may be absent."},
+    {"default_level", MW_CFG_ENUM, "", 0, 0, "|may|encrypt|dane|dane-only|verify|secure", NULL,
+     "Outbound: TLS level for every domain without a rule and without a published policy "
+     "(DANE keeps dane-only); empty = none."},
     {"require_tls_from", MW_CFG_LIST, "", 0, 0, NULL, NULL,
      "Inbound: sender domains whose mail must arrive over TLS (\".example.org\" = subdomains)."},
     {"require_tls_reply", MW_CFG_STRING, "450 4.7.1", 0, 0, NULL, mw_tlsrules_check_reply,
@@ -109,6 +124,27 @@ mw_tlsrules_load_table(const struct mw_config *cfg, struct mw_tlsrules **t, stru
     return 0;
 }
 
+/*
+ * Override rules answer at once, which beats dane and mta-sts only from
+ * before them in the chain: say so when the order defeats the admin's intent.
+ */
+static void
+mw_tlsrules_check_order(const struct mw_config *cfg)
+{
+    char **v = mw_config_list(cfg, "policyd", "plugins", NULL);
+    const char *before = NULL;
+
+    for (char **p = v; *p && strcmp(*p, "tls-rules") != 0; p++)
+        if (strcmp(*p, "dane") == 0 || strcmp(*p, "mta-sts") == 0)
+            before = before ? before : *p;
+    if (before != NULL)
+        mw_log_warn("tls-rules: the table has rules marked \"override\", but [policyd] plugins "
+                    "asks %s first, so published policies still win for those domains: list "
+                    "tls-rules first (e.g. \"tls-rules dane mta-sts\")",
+                    before);
+    mw_strv_free(&v);
+}
+
 static int
 mw_tlsrules_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
 {
@@ -132,9 +168,14 @@ mw_tlsrules_configure(void *state, const struct mw_config *cfg, struct mw_err *e
     mw_tlsrules_free(&s->table);
     mw_tlsrules_domains_free(&s->require);
     mw_free(&s->reply);
+    mw_free(&s->default_level);
     s->table = t;
     s->require = req;
     s->reply = mw_strdup(mw_config_str(cfg, "tls-rules", "require_tls_reply"));
+    if (*mw_config_str(cfg, "tls-rules", "default_level") != '\0')
+        s->default_level = mw_strdup(mw_config_str(cfg, "tls-rules", "default_level"));
+    if (t != NULL && mw_tlsrules_overrides(t) > 0)
+        mw_tlsrules_check_order(cfg);
     return 0;
 }
 
@@ -148,6 +189,7 @@ mw_tlsrules_fini(void **state)
     mw_tlsrules_free(&s->table);
     mw_tlsrules_domains_free(&s->require);
     mw_free(&s->reply);
+    mw_free(&s->default_level);
     mw_free(state);
 }
 
@@ -156,13 +198,18 @@ mw_tlsrules_tls_policy(void *state, struct mw_tlsq *q)
 {
     struct mw_tlsrules_state *s = state;
     const char *policy = NULL;
+    int override = 0;
 
     if (s->table != NULL)
-        policy = mw_tlsrules_lookup(s->table, mw_tlsq_domain(q), mw_tlsq_is_parent(q));
-    if (policy != NULL)
+        policy = mw_tlsrules_find(s->table, mw_tlsq_domain(q), mw_tlsq_is_parent(q), &override);
+    if (policy == NULL && !mw_tlsq_is_parent(q))
+        policy = s->default_level;
+    if (policy == NULL)
+        mw_tlsq_reply(q, MW_TLS_NOTFOUND, "%s", "");
+    else if (override)
         mw_tlsq_reply(q, MW_TLS_OK, "%s", policy);
     else
-        mw_tlsq_reply(q, MW_TLS_NOTFOUND, "%s", "");
+        mw_tlsq_fallback(q, "%s", policy);
 }
 
 /* The canonical domain of an address "local@domain", or -1 (null sender, no domain, bad). */

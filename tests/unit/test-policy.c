@@ -19,7 +19,7 @@
 #include "mw/policy-host.h"
 
 /* What each fake plugin does when asked. */
-enum fake_mode { FAKE_NOTFOUND, FAKE_OK, FAKE_HOLD, FAKE_BAD };
+enum fake_mode { FAKE_NOTFOUND, FAKE_OK, FAKE_HOLD, FAKE_BAD, FAKE_FALLBACK };
 
 struct fake {
     enum fake_mode mode;
@@ -27,6 +27,7 @@ struct fake {
     struct mw_tlsq *held;
     struct mw_accessq *aheld;
     int asked;
+    char seen_fallback[32]; /* mw_tlsq_fallback_policy() when asked */
 };
 
 static void
@@ -35,9 +36,14 @@ fake_tls(void *state, struct mw_tlsq *q)
     struct fake *f = state;
 
     f->asked++;
+    snprintf(f->seen_fallback, sizeof(f->seen_fallback), "%s",
+             mw_tlsq_fallback_policy(q) ? mw_tlsq_fallback_policy(q) : "-");
     switch (f->mode) {
     case FAKE_NOTFOUND:
         mw_tlsq_reply(q, MW_TLS_NOTFOUND, "%s", "");
+        break;
+    case FAKE_FALLBACK:
+        mw_tlsq_fallback(q, "%s", f->text);
         break;
     case FAKE_OK:
         mw_tlsq_reply(q, MW_TLS_OK, "%s", f->text);
@@ -68,6 +74,7 @@ fake_access(void *state, struct mw_accessq *q)
         mw_accessq_reply(q, "OK\n\naction=OK");
         break;
     case FAKE_HOLD:
+    case FAKE_FALLBACK:
         f->aheld = q;
         break;
     }
@@ -274,6 +281,73 @@ test_access_chain(void **state)
     mw_policy_free(&w.policy);
 }
 
+/* A fallback lets later plugins answer, who can see it; with no later answer it is the answer. */
+static void
+test_fallback(void **state)
+{
+    struct world w;
+    struct answer ans = {0};
+    struct mw_tlsq *q;
+
+    world_init(&w, FAKE_FALLBACK, FAKE_OK, FAKE_OK);
+    assert_null(mw_policy_tls_ask(w.policy, "example.net", 0, tls_done, &ans));
+    assert_int_equal(ans.a, MW_TLS_OK);
+    assert_string_equal(ans.text, "dane-only");
+    assert_string_equal(ans.by, "b");
+    assert_string_equal(w.f[0].seen_fallback, "-");
+    assert_string_equal(w.f[1].seen_fallback, "encrypt");
+    mw_policy_free(&w.policy);
+
+    memset(&ans, 0, sizeof(ans));
+    world_init(&w, FAKE_FALLBACK, FAKE_NOTFOUND, FAKE_NOTFOUND);
+    assert_null(mw_policy_tls_ask(w.policy, "example.net", 0, tls_done, &ans));
+    assert_int_equal(ans.calls, 1);
+    assert_int_equal(ans.a, MW_TLS_OK);
+    assert_string_equal(ans.text, "encrypt");
+    assert_string_equal(ans.by, "a");
+    assert_int_equal(w.f[2].asked, 1);
+    mw_policy_free(&w.policy);
+
+    /* The first fallback is kept; one given later, from the loop, works the same. */
+    memset(&ans, 0, sizeof(ans));
+    world_init(&w, FAKE_FALLBACK, FAKE_HOLD, FAKE_FALLBACK);
+    q = mw_policy_tls_ask(w.policy, "example.net", 0, tls_done, &ans);
+    assert_non_null(q);
+    mw_tlsq_fallback(q, "%s", "verify");
+    assert_int_equal(ans.calls, 1);
+    assert_string_equal(ans.text, "encrypt");
+    assert_string_equal(ans.by, "a");
+    assert_string_equal(w.f[2].seen_fallback, "encrypt");
+    assert_int_equal(mw_policy_pending(w.policy), 0);
+    mw_policy_free(&w.policy);
+
+    /* A fallback of the last plugin is its answer. */
+    memset(&ans, 0, sizeof(ans));
+    world_init(&w, FAKE_NOTFOUND, FAKE_NOTFOUND, FAKE_FALLBACK);
+    assert_null(mw_policy_tls_ask(w.policy, "example.net", 0, tls_done, &ans));
+    assert_string_equal(ans.text, "secure match=nexthop");
+    assert_string_equal(ans.by, "c");
+    mw_policy_free(&w.policy);
+}
+
+/* A malformed fallback is a TEMP answer, like a malformed policy. */
+static void
+test_fallback_malformed(void **state)
+{
+    struct world w;
+    struct answer ans = {0};
+    struct mw_tlsq *q;
+
+    world_init(&w, FAKE_HOLD, FAKE_OK, FAKE_OK);
+    q = mw_policy_tls_ask(w.policy, "example.net", 0, tls_done, &ans);
+    assert_non_null(q);
+    mw_tlsq_fallback(q, "%s", "encrypt\nPERM x");
+    assert_int_equal(ans.calls, 1);
+    assert_int_equal(ans.a, MW_TLS_TEMP);
+    assert_int_equal(w.f[1].asked, 0);
+    mw_policy_free(&w.policy);
+}
+
 int
 main(void)
 {
@@ -284,6 +358,8 @@ main(void)
         cmocka_unit_test(test_abandoned_and_unanswered),
         cmocka_unit_test(test_malformed_answer),
         cmocka_unit_test(test_access_chain),
+        cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_fallback_malformed),
     };
 
     mw_log_open("test-policy", 0);

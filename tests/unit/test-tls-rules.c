@@ -146,6 +146,48 @@ test_bad_lines(void **state)
 }
 
 static void
+test_override(void **state)
+{
+    struct mw_tlsrules *t = parse_ok("example.net override encrypt\n"
+                                     ".example.net secure match=nexthop\n"
+                                     "bank.example override  secure match=nexthop protocols=>=TLSv1.2\n"
+                                     ".override.example override none\n");
+    int ovr = -1;
+    const char *e;
+
+    assert_int_equal(mw_tlsrules_count(t), 4);
+    assert_int_equal(mw_tlsrules_overrides(t), 3);
+    assert_string_equal(mw_tlsrules_find(t, "example.net", 0, &ovr), "encrypt");
+    assert_int_equal(ovr, 1);
+    assert_string_equal(mw_tlsrules_find(t, "mx.example.net", 0, &ovr), "secure match=nexthop");
+    assert_int_equal(ovr, 0);
+    assert_string_equal(mw_tlsrules_find(t, "bank.example", 0, &ovr),
+                        "secure match=nexthop protocols=>=TLSv1.2");
+    assert_int_equal(ovr, 1);
+    assert_string_equal(mw_tlsrules_find(t, "a.override.example", 0, &ovr), "none");
+    assert_int_equal(ovr, 1);
+    assert_string_equal(mw_tlsrules_find(t, "override.example", 1, &ovr), "none");
+    assert_int_equal(ovr, 1);
+    assert_null(mw_tlsrules_find(t, "other.example", 0, &ovr));
+    assert_int_equal(ovr, 0);
+    /* lookup() still gives the policy alone */
+    assert_string_equal(mw_tlsrules_lookup(t, "example.net", 0), "encrypt");
+    mw_tlsrules_free(&t);
+
+    e = BAD("example.net override\n");
+    assert_non_null(strstr(e, "rules:1: no TLS level after \"override\""));
+    e = BAD("example.net override override encrypt\n");
+    assert_non_null(strstr(e, "rules:1: unknown TLS level \"override\""));
+    e = BAD("example.net encrypt override\n");
+    assert_non_null(strstr(e, "rules:1: \"override\" is not NAME=VALUE"));
+    /* A domain named "override" is a domain. */
+    t = parse_ok("override encrypt\n");
+    assert_string_equal(mw_tlsrules_find(t, "override", 0, &ovr), "encrypt");
+    assert_int_equal(ovr, 0);
+    mw_tlsrules_free(&t);
+}
+
+static void
 test_long_line(void **state)
 {
     size_t n = MW_TLSRULES_LINE_MAX + 10;
@@ -256,7 +298,7 @@ main(void)
         cmocka_unit_test(test_precedence),   cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_long_line),    cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_domains),      cmocka_unit_test(test_domains_bad),
-        cmocka_unit_test(test_domain_parse),
+        cmocka_unit_test(test_domain_parse), cmocka_unit_test(test_override),
     };
 
     mw_log_open("test-tls-rules", 0);
