@@ -10,3 +10,4 @@ plugins_spf_libmwspf_la_SOURCES = \
 	plugins/spf/spf-libspf2.c
 plugins_spf_libmwspf_la_CFLAGS = $(AM_CFLAGS)
 plugins_spf_libmwspf_la_LIBADD = $(SPF2_LIBS)
+include plugins/spf/plugin.mk

@@ -196,8 +196,10 @@ mw_spf_run(const struct mw_spf_state *s, const struct mw_spf_ip *ip, const char 
     mw_buf_init(&b);
     if (sender != NULL)
         mw_buf_puts(&b, sender);
+    else if (domain != NULL)
+        mw_buf_printf(&b, "postmaster@%s", domain);
     else
-        mw_buf_printf(&b, "postmaster@%s", domain ? domain : "unknown");
+        mw_buf_puts(&b, "<>"); /* the null sender without a HELO name: nothing to check */
     c->sender = mw_buf_steal(&b);
     c->v.result = MW_SPF_NONE;
     if (domain == NULL || !mw_spf_domain_ok(domain)) {
