@@ -11,4 +11,5 @@ include tests/dkim.mk
 include tests/spf.mk
 include tests/dmarc.mk
 include tests/mta-sts.mk
+include tests/spf-plugin.mk
 include tests/dane.mk
