@@ -7,6 +7,6 @@ tests_unit_test_dane_SOURCES = tests/unit/test-dane.c plugins/dane/verdict.c
 tests_unit_test_dane_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_dane_LDADD = lib/libmailward.la $(CMOCKA_LIBS)
 endif
-dane_tests = tests/dane/socketmap.sh tests/dane/postfix.sh
+dane_tests = tests/dane/socketmap.sh tests/dane/postfix.sh tests/tls-rules/inbound.sh
 TESTS += $(dane_tests)
 EXTRA_DIST += $(dane_tests)
