@@ -52,13 +52,14 @@ int
 mw_dmarc_record_parse(const char *text, const char *from_domain, const char *org_domain,
                       struct mw_dmarc_record *r, struct mw_err *err)
 {
-    /* The client address is for libopendmarc's reports, which we do not make. */
-    DMARC_POLICY_T *pctx = opendmarc_policy_connect_init((u_char *)"", 0);
+    DMARC_POLICY_T *pctx;
     int st, p = 0, sp = 0, pct = 100, adkim = 0, aspf = 0;
 
     memset(r, 0, sizeof(*r));
     if (strlen(text) > MW_DMARC_RECORD_MAX)
         return mw_err_set(err, "invalid DMARC record: longer than %d bytes", MW_DMARC_RECORD_MAX);
+    /* The client address is for libopendmarc's reports, which we do not make. */
+    pctx = opendmarc_policy_connect_init((u_char *)"", 0);
     if (pctx == NULL)
         return mw_err_set(err, "libopendmarc: out of memory");
     st = opendmarc_policy_store_dmarc(pctx, (u_char *)text, (u_char *)from_domain,
