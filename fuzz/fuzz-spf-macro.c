@@ -8,7 +8,10 @@
  *               the client's PTR name, separated by newlines.
  * Lookups (for %{p}) answer the PTR name for the reverse name and the
  * client's own address for any name. Checked: a string the syntax check
- * rejects never expands; an expansion is NUL-terminated inside the buffer.
+ * rejects never expands; an expansion is NUL-terminated inside the buffer;
+ * a macro-string that expands exactly expands to the same name (for a
+ * query, where only the right part is kept when it is long), which is then
+ * prepared for a query (§7.3 truncation).
  * Build and run: see fuzz/README.md.
  */
 // fuzz-sources: plugins/spf/spf-eval.c plugins/spf/spf-mech.c plugins/spf/spf-names.c
@@ -67,7 +70,8 @@ field(char **p)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char out[MW_SPF_EXPAND_MAX], *text, *p, *macro;
+    char out[MW_SPF_EXPAND_MAX], name[MW_SPF_EXPAND_MAX], prepared[MW_SPF_NAME_MAX + 1];
+    char *text, *p, *macro;
     struct mw_spf_ctx ctx;
     struct mw_spf_dns dns;
     struct input in;
@@ -104,6 +108,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mw_spf_macro_expand(&ctx, macro, mlen, exp, out, outsz) == 0) {
         if (!ok || strnlen(out, outsz) >= outsz)
             abort();
+        /* What fits exactly comes out the same as a name. */
+        if (!exp && (mw_spf_macro_expand_name(&ctx, macro, mlen, name, sizeof(name)) < 0 ||
+                     strcmp(out, name) != 0))
+            abort();
+    }
+    if (!exp && mw_spf_macro_expand_name(&ctx, macro, mlen, name, sizeof(name)) == 0) {
+        if (!ok || strnlen(name, sizeof(name)) >= sizeof(name))
+            abort();
+        (void)mw_spf_name_prepare(name, strlen(name), prepared);
     }
     mw_spf_ctx_release(&ctx);
     mw_free(&text);

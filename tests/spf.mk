@@ -5,5 +5,5 @@ TESTS += tests/spf/suite.sh
 tests_spf_spf_suite_SOURCES = tests/spf/spf-suite.c
 tests_spf_spf_suite_LDADD = plugins/spf/libmwspf.la lib/libmailward.la
 EXTRA_DIST += tests/spf/suite.sh tests/spf/yaml2fixture.py tests/spf/rfc7208-tests.yml \
-	tests/spf/rfc7208-tests.LICENSE
-CLEANFILES += tests/spf/rfc7208.fixture tests/spf/rfc7208.fixture.tmp
+	tests/spf/rfc7208-tests.LICENSE tests/spf/mailward-tests.yml
+CLEANFILES += tests/spf/rfc7208-tests.fixture tests/spf/mailward-tests.fixture

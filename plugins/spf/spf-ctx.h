@@ -15,12 +15,13 @@
 
 #include "spf-eval.h"
 
-#define MW_SPF_NAME_MAX 253    /* a domain name, after §7.3 truncation */
-#define MW_SPF_EXPAND_MAX 2048 /* any expansion (explanations included) */
-#define MW_SPF_TERM_LIMIT 10   /* §4.6.4: DNS-querying terms */
-#define MW_SPF_VOID_LIMIT 2    /* §4.6.4: void lookups */
-#define MW_SPF_NAMES_LIMIT 10  /* §4.6.4: MX names, PTR names */
-#define MW_SPF_TIME_LIMIT 20   /* §4.6.4: seconds for one check_host(), then temperror */
+#define MW_SPF_NAME_MAX 253       /* a domain name, after §7.3 truncation */
+#define MW_SPF_EXPAND_MAX 2048    /* an expansion kept (explanations included), a macro value */
+#define MW_SPF_EXPAND_TOTAL 65536 /* bytes one expansion may produce */
+#define MW_SPF_TERM_LIMIT 10      /* §4.6.4: DNS-querying terms */
+#define MW_SPF_VOID_LIMIT 2       /* §4.6.4: void lookups */
+#define MW_SPF_NAMES_LIMIT 10     /* §4.6.4: MX names, PTR names */
+#define MW_SPF_TIME_LIMIT 20      /* §4.6.4: seconds for one check_host(), then temperror */
 
 /* What a lookup-based mechanism found (spf-mech.c). */
 enum mw_spf_match { MW_SPF_NOMATCH, MW_SPF_MATCH, MW_SPF_MATCH_TEMP, MW_SPF_MATCH_PERM };
@@ -88,8 +89,17 @@ void mw_spf_validated_ptr(struct mw_spf_ctx *ctx, char *out, size_t outsz);
  * a macro-expand (for domain-end). 0, or -1 on a syntax error. */
 int mw_spf_macro_check(const char *s, size_t len, int exp, int *ends_in_macro);
 /* Expand it into out (NUL-terminated, at most outsz bytes). 0, or -1 on a
- * syntax error or when the result does not fit (never a silent cut). */
+ * syntax error, a macro value over MW_SPF_EXPAND_MAX - 1 bytes, or when the
+ * result does not fit (never a silent cut). */
 int mw_spf_macro_expand(struct mw_spf_ctx *ctx, const char *s, size_t len, int exp, char *out,
                         size_t outsz);
+/* The same for a domain-spec whose result is a name to query: when the
+ * result does not fit, only its right part is kept (at least outsz / 2
+ * bytes; outsz must be at least 2 * (MW_SPF_NAME_MAX + 2)), which §7.3's
+ * left truncation (mw_spf_name_prepare) then cuts to a whole name. Fails
+ * on a syntax error, an over-long macro value or more than
+ * MW_SPF_EXPAND_TOTAL bytes of output. */
+int mw_spf_macro_expand_name(struct mw_spf_ctx *ctx, const char *s, size_t len, char *out,
+                             size_t outsz);
 
 #endif

@@ -13,7 +13,12 @@
  * rightmost parts and join with '.'; an upper-case letter URL-escapes the
  * result (RFC 3986 unreserved characters stay, the rest become %XX with
  * upper-case hex). Output is bounded by the caller's buffer: overflow is an
- * error, never a silent cut. %{i} of an IPv6 client is the dotted nibble
+ * error, never a silent cut, except for mw_spf_macro_expand_name(): a name
+ * for a query loses its left part anyway (§7.3), so there only the right
+ * part is kept (at least half the buffer, always more than a name's 253
+ * octets); the left truncation itself is mw_spf_name_prepare()'s. Either
+ * way an expansion producing more than MW_SPF_EXPAND_TOTAL bytes fails,
+ * which bounds the work a hostile record can cause. %{i} of an IPv6 client is the dotted nibble
  * form in upper-case hex, as the RFC 7208 test suite's reference
  * implementation writes it (DNS does not care about the case; explanations
  * compared with the suite do). No allocation; thread-safe.
@@ -44,15 +49,32 @@ struct macro {
 struct out {
     char *p;
     size_t len, cap;
+    size_t total; /* bytes produced, kept or not */
+    int tail;     /* when full, drop the oldest half instead of failing */
 };
 
 static int
 put(struct out *o, const char *s, size_t n)
 {
-    if (n >= o->cap - o->len)
+    if (n > MW_SPF_EXPAND_TOTAL - o->total)
         return -1;
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
+    o->total += n;
+    if (n < o->cap - o->len) {
+        memcpy(o->p + o->len, s, n);
+        o->len += n;
+        o->p[o->len] = '\0';
+        return 0;
+    }
+    if (!o->tail)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (o->len + 1 >= o->cap) {
+            size_t keep = o->cap / 2;
+            memmove(o->p, o->p + o->len - keep, keep);
+            o->len = keep;
+        }
+        o->p[o->len++] = s[i];
+    }
     o->p[o->len] = '\0';
     return 0;
 }
@@ -266,29 +288,46 @@ transform(struct out *o, const char *val, const struct macro *m)
     return 0;
 }
 
-int
-mw_spf_macro_expand(struct mw_spf_ctx *ctx, const char *s, size_t len, int exp, char *out,
-                    size_t outsz)
+static int
+expand(struct mw_spf_ctx *ctx, const char *s, size_t len, int exp, struct out *o)
 {
     char val[MW_SPF_EXPAND_MAX];
-    struct out o = {out, 0, outsz};
     struct macro m;
     const char *lit;
     size_t i = 0, litlen;
 
-    if (outsz == 0 || !ctx)
+    if (o->cap == 0 || !ctx)
         return -1;
-    out[0] = '\0';
+    o->p[0] = '\0';
     while (i < len) {
         if (next_token(s, len, &i, exp, &m, &lit, &litlen) < 0)
             return -1;
         if (!m.letter) {
-            if (put(&o, lit, litlen) < 0)
+            if (put(o, lit, litlen) < 0)
                 return -1;
             continue;
         }
-        if (letter_value(ctx, m.letter, val, sizeof(val)) < 0 || transform(&o, val, &m) < 0)
+        if (letter_value(ctx, m.letter, val, sizeof(val)) < 0 || transform(o, val, &m) < 0)
             return -1;
     }
     return 0;
+}
+
+int
+mw_spf_macro_expand(struct mw_spf_ctx *ctx, const char *s, size_t len, int exp, char *out,
+                    size_t outsz)
+{
+    struct out o = {out, 0, outsz, 0, 0};
+
+    return expand(ctx, s, len, exp, &o);
+}
+
+int
+mw_spf_macro_expand_name(struct mw_spf_ctx *ctx, const char *s, size_t len, char *out, size_t outsz)
+{
+    struct out o = {out, 0, outsz, 0, 1};
+
+    if (outsz < 2 * (MW_SPF_NAME_MAX + 2))
+        return -1; /* the kept half must hold a whole name and its dots */
+    return expand(ctx, s, len, 0, &o);
 }

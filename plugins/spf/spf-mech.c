@@ -53,7 +53,7 @@ mw_spf_target(struct mw_spf_ctx *ctx, const struct mw_spf_term *t, char *out)
 
     if (!t->arg)
         return mw_spf_name_prepare(ctx->domain, strlen(ctx->domain), out) < 0 ? 0 : 1;
-    if (mw_spf_macro_expand(ctx, t->arg, t->alen, 0, buf, sizeof(buf)) < 0) {
+    if (mw_spf_macro_expand_name(ctx, t->arg, t->alen, buf, sizeof(buf)) < 0) {
         mw_spf_ctx_problem(ctx, "macro expansion failed in", t->text, t->tlen);
         return -1;
     }
