@@ -7,6 +7,6 @@ tests_unit_test_mta_sts_SOURCES = tests/unit/test-mta-sts.c plugins/mta-sts/poli
 tests_unit_test_mta_sts_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_mta_sts_LDADD = lib/libmailward.la $(CMOCKA_LIBS)
 endif
-mta_sts_tests = tests/mta-sts/answers.sh
+mta_sts_tests = tests/mta-sts/answers.sh tests/mta-sts/cache.sh tests/mta-sts/deliver.sh
 TESTS += $(mta_sts_tests)
 EXTRA_DIST += $(mta_sts_tests) tests/mta-sts/lib.sh

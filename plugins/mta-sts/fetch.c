@@ -253,35 +253,33 @@ mw_sts_fetch_setup(struct mw_sts_fetch *x, const char *host, const struct mw_sts
 {
     CURL *e = x->easy;
     char url[MW_STS_POLICY_URL_MAX];
-    CURLcode rc = CURLE_OK;
+    int bad = 0; /* any option refused (only a libcurl built without HTTPS refuses these) */
 
     snprintf(url, sizeof(url), "https://%s/.well-known/mta-sts.txt", host);
-#define MW_SET(opt, val)                                                                           \
-    if (rc == CURLE_OK)                                                                            \
-    rc = curl_easy_setopt(e, opt, val)
-    MW_SET(CURLOPT_URL, url);
-    MW_SET(CURLOPT_PROTOCOLS_STR, "https");
-    MW_SET(CURLOPT_FOLLOWLOCATION, 0L);
-    MW_SET(CURLOPT_RESOLVE, x->resolve);
-    MW_SET(CURLOPT_SSL_VERIFYPEER, 1L);
-    MW_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    MW_SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    bad |= curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_RESOLVE, x->resolve) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
     if (o->ca_file != NULL && *o->ca_file)
-        MW_SET(CURLOPT_CAINFO, o->ca_file);
-    MW_SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    MW_SET(CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
-    MW_SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MW_STS_POLICY_MAX);
-    MW_SET(CURLOPT_WRITEFUNCTION, mw_sts_fetch_write_cb);
-    MW_SET(CURLOPT_WRITEDATA, x);
-    MW_SET(CURLOPT_PRIVATE, x);
-    MW_SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    MW_SET(CURLOPT_NOSIGNAL, 1L);
-    MW_SET(CURLOPT_FORBID_REUSE, 1L);
-    MW_SET(CURLOPT_FRESH_CONNECT, 1L);
-    MW_SET(CURLOPT_USERAGENT, "mailward/" PACKAGE_VERSION " (MTA-STS)");
-#undef MW_SET
-    if (rc != CURLE_OK)
-        return mw_err_set(err, "mta-sts: libcurl refused an option: %s", curl_easy_strerror(rc));
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms) != CURLE_OK;
+    bad |=
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MW_STS_POLICY_MAX) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, mw_sts_fetch_write_cb) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "mailward/" PACKAGE_VERSION " (MTA-STS)") !=
+           CURLE_OK;
+    if (bad)
+        return mw_err_set(err, "mta-sts: libcurl refused an option of an HTTPS fetch");
     return 0;
 }
 

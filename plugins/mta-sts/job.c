@@ -300,7 +300,8 @@ mw_sts_job_fetch(struct mw_sts_job *j)
         return;
     }
     snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
-    j->fetch = mw_sts_fetch_start(s->fetcher, host, j->addrs.data, &o, mw_sts_job_on_fetch, j, &err);
+    j->fetch =
+        mw_sts_fetch_start(s->fetcher, host, j->addrs.data, &o, mw_sts_job_on_fetch, j, &err);
     if (j->fetch == NULL) {
         snprintf(text, sizeof(text), "policy fetch failed: %s", err.text);
         mw_sts_job_fail(j, 0, text);
@@ -341,7 +342,8 @@ mw_sts_job_addresses(struct mw_sts_job *j)
     j->phase = MW_STS_ADDR;
     snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
     for (size_t i = 0; i < 2; i++) {
-        if (mw_dns_resolve_async(h->dns, h->base, host, types[i], mw_sts_job_on_addr, j, &err) < 0) {
+        int rc = mw_dns_resolve_async(h->dns, h->base, host, types[i], mw_sts_job_on_addr, j, &err);
+        if (rc < 0) {
             mw_log_warn("mta-sts: %s: %s", host, err.text);
             continue;
         }

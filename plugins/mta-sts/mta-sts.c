@@ -90,8 +90,7 @@ mw_sts_cache_key(const char *domain, char *key, size_t size)
 }
 
 void
-mw_sts_reply(struct mw_sts *s, struct mw_tlsq *q, const char *domain,
-             const struct mw_sts_policy *p)
+mw_sts_reply(struct mw_sts *s, struct mw_tlsq *q, const char *domain, const struct mw_sts_policy *p)
 {
     struct mw_buf b;
     struct mw_err err;
@@ -137,7 +136,8 @@ mw_sts_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     s->set.timeout_ms = (long)mw_config_int(cfg, "mta-sts", "timeout") * 1000;
     s->set.recheck = (long)mw_config_int(cfg, "mta-sts", "recheck_interval");
     s->set.negative_ttl = (long)mw_config_int(cfg, "mta-sts", "negative_ttl");
-    s->set.testing_enforce = strcmp(mw_config_str(cfg, "mta-sts", "testing_answer"), "enforce") == 0;
+    s->set.testing_enforce =
+        strcmp(mw_config_str(cfg, "mta-sts", "testing_answer"), "enforce") == 0;
     s->set.tlsrpt = mw_config_bool(cfg, "mta-sts", "tlsrpt");
     return 0;
 }
@@ -269,6 +269,6 @@ static const struct mw_policy_hooks mw_sts_hooks = {
 
 /* Exported; everything else is static. */
 const struct mw_plugin mailward_plugin = {
-    MW_PLUGIN_ABI, "mta-sts",         PACKAGE_VERSION, mw_sts_sections, mw_sts_init,
-    mw_sts_configure, mw_sts_fini, NULL,            &mw_sts_hooks,
+    MW_PLUGIN_ABI, "mta-sts", PACKAGE_VERSION, mw_sts_sections, mw_sts_init, mw_sts_configure,
+    mw_sts_fini,   NULL,      &mw_sts_hooks,
 };

@@ -27,12 +27,12 @@
 #define MW_STS_BUCKETS 256
 
 struct mw_sts_settings {
-    char *ca_file;         /* "" = the system store */
-    long timeout_ms;       /* one discovery: TXT, addresses and fetch */
-    long recheck;          /* seconds between TXT id checks of a cached policy */
-    long negative_ttl;     /* seconds "no policy" is cached (0: not at all) */
-    int testing_enforce;   /* testing_answer = enforce */
-    int tlsrpt;            /* Postfix 3.10 TLSRPT attributes */
+    char *ca_file;       /* "" = the system store */
+    long timeout_ms;     /* one discovery: TXT, addresses and fetch */
+    long recheck;        /* seconds between TXT id checks of a cached policy */
+    long negative_ttl;   /* seconds "no policy" is cached (0: not at all) */
+    int testing_enforce; /* testing_answer = enforce */
+    int tlsrpt;          /* Postfix 3.10 TLSRPT attributes */
 };
 
 struct mw_sts_job;

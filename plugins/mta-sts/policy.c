@@ -110,8 +110,7 @@ mw_sts_txt_parse(const char *rec, size_t len, char id[MW_STS_ID_MAX + 1], struct
 }
 
 int
-mw_sts_txt_pick(const struct mw_buf *recs, size_t n, char id[MW_STS_ID_MAX + 1],
-                struct mw_err *err)
+mw_sts_txt_pick(const struct mw_buf *recs, size_t n, char id[MW_STS_ID_MAX + 1], struct mw_err *err)
 {
     size_t found = 0, which = 0;
     struct mw_err why;
@@ -302,11 +301,13 @@ mw_sts_policy_parse(const char *text, size_t len, struct mw_sts_policy **out, st
             return mw_err_set(err, "line %zu: %s", lineno, why.text);
         }
     }
-    if (!seen.version || !seen.mode || !seen.max_age || (p->nmx == 0 && p->mode != MW_STS_MODE_NONE)) {
-        mw_err_set(err, "missing %s", !seen.version ? "version"
-                                      : !seen.mode  ? "mode"
-                                      : !seen.max_age ? "max_age"
-                                                      : "mx");
+    if (!seen.version || !seen.mode || !seen.max_age ||
+        (p->nmx == 0 && p->mode != MW_STS_MODE_NONE)) {
+        mw_err_set(err, "missing %s",
+                   !seen.version   ? "version"
+                   : !seen.mode    ? "mode"
+                   : !seen.max_age ? "max_age"
+                                   : "mx");
         mw_sts_policy_free(&p);
         return -1;
     }

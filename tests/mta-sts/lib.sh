@@ -8,7 +8,7 @@
 #   sts_answers KEY WANT          the same as a condition (for world_wait_for)
 #   sts_gets DOMAIN               how many requests policyhost.py got for mta-sts.DOMAIN
 #   sts_txt DOMAIN [ID]           (re)publish _mta-sts.DOMAIN TXT "v=STSv1; id=ID;" (TTL 1);
-#                                 without ID: remove the record
+#                                 without ID: a TXT record that is no STSv1 record
 #   sts_policy DOMAIN [MODE MAX_AGE MX...]   the policy a "file" host serves; without
 #                                 MODE: remove it (the host answers 404)
 #   sts_start_resolver            postfix-mta-sts-resolver (mta-sts-daemon) on
@@ -55,7 +55,11 @@ sts_unbound() {
 
 sts_txt() {
     sts_unbound local_data_remove "_mta-sts.$1."
-    [ $# -lt 2 ] || sts_unbound local_data "_mta-sts.$1. 1 IN TXT \"v=STSv1; id=$2;\""
+    if [ $# -lt 2 ]; then
+        sts_unbound local_data "_mta-sts.$1. 1 IN TXT \"no policy here\""
+    else
+        sts_unbound local_data "_mta-sts.$1. 1 IN TXT \"v=STSv1; id=$2;\""
+    fi
 }
 
 sts_policy() {

@@ -66,9 +66,10 @@ static void
 test_policy_rfc_example(void **unused)
 {
     /* RFC 8461 section 3.2's example, CRLF. */
-    struct mw_sts_policy *p = policy_ok("version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
-                                        "mx: *.example.net\r\nmx: backupmx.example.com\r\n"
-                                        "max_age: 604800\r\n");
+    struct mw_sts_policy *p =
+        policy_ok("version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
+                  "mx: *.example.net\r\nmx: backupmx.example.com\r\n"
+                  "max_age: 604800\r\n");
 
     assert_int_equal(p->mode, MW_STS_MODE_ENFORCE);
     assert_int_equal(p->max_age, 604800);
@@ -122,29 +123,31 @@ test_policy_bad(void **unused)
     /* Duplicates of single keys. */
     assert_non_null(strstr(POLICY_BAD("mode: none\nversion: STSv1\nmode: enforce\nmax_age: 1\n"),
                            "duplicate mode"));
-    assert_non_null(
-        strstr(POLICY_BAD("version: STSv1\nversion: STSv1\nmode: none\nmax_age: 1\n"), "duplicate"));
+    assert_non_null(strstr(POLICY_BAD("version: STSv1\nversion: STSv1\nmode: none\nmax_age: 1\n"),
+                           "duplicate"));
     assert_non_null(
         strstr(POLICY_BAD("version: STSv1\nmode: none\nmax_age: 1\nmax_age: 2\n"), "duplicate"));
     /* max_age: digits only, at most 10. */
     assert_non_null(strstr(POLICY_BAD("version: STSv1\nmode: none\nmax_age: -1\n"), "max_age"));
-    assert_non_null(strstr(POLICY_BAD("version: STSv1\nmode: none\nmax_age: 12345678901\n"), "max_age"));
+    assert_non_null(
+        strstr(POLICY_BAD("version: STSv1\nmode: none\nmax_age: 12345678901\n"), "max_age"));
     assert_non_null(strstr(POLICY_BAD("version: STSv1\nmode: none\nmax_age: 1d\n"), "max_age"));
     /* Bad mx patterns: the wildcard is only ever the whole left-most label. */
-    static const char *const mx[] = {"*", "*.", "a.*.example", "*a.example", "a*.example",
-                                     "**.example", "*.*.example", "a.example.", ".a.example",
-                                     "a..example", "-a.example", "a-.example", "a_b.example",
-                                     "a.example:25", "[192.0.2.1]", "a example", NULL};
+    static const char *const mx[] = {
+        "*",           "*.",           "a.*.example", "*a.example", "a*.example", "**.example",
+        "*.*.example", "a.example.",   ".a.example",  "a..example", "-a.example", "a-.example",
+        "a_b.example", "a.example:25", "[192.0.2.1]", "a example",  NULL};
     for (const char *const *m = mx; *m; m++) {
         char text[256];
         snprintf(text, sizeof(text), "version: STSv1\nmode: enforce\nmx: %s\nmax_age: 1\n", *m);
         assert_non_null(strstr(POLICY_BAD(text), "line 3: bad "));
     }
     /* A label of 64 bytes. */
-    assert_non_null(strstr(POLICY_BAD("version: STSv1\nmode: enforce\nmax_age: 1\nmx: "
-                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                      ".example\n"),
-                           "bad mx"));
+    assert_non_null(
+        strstr(POLICY_BAD("version: STSv1\nmode: enforce\nmax_age: 1\nmx: "
+                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                          ".example\n"),
+               "bad mx"));
     /* Lines that are no field: no colon, leading blank, blank before ":", bad key. */
     assert_non_null(strstr(POLICY_BAD("version: STSv1\nmode none\n"), "line 2: not a"));
     assert_non_null(strstr(POLICY_BAD(" version: STSv1\n"), "line 1: not a"));
@@ -152,7 +155,9 @@ test_policy_bad(void **unused)
     assert_non_null(strstr(POLICY_BAD("_x: 1\nversion: STSv1\n"), "line 1: not a"));
     assert_non_null(strstr(POLICY_BAD("version: STSv1\nfoo:\n"), "line 2: bad value"));
     /* Control bytes, a NUL, a stray CR, broken UTF-8. */
-    assert_non_null(strstr(policy_bad("version: STSv1\nfoo: a\0b\n", sizeof("version: STSv1\nfoo: a\0b\n") - 1), "line 2"));
+    assert_non_null(
+        strstr(policy_bad("version: STSv1\nfoo: a\0b\n", sizeof("version: STSv1\nfoo: a\0b\n") - 1),
+               "line 2"));
     assert_non_null(strstr(POLICY_BAD("version: STSv1\nfoo: a\rb\n"), "line 2"));
     assert_non_null(strstr(POLICY_BAD("version: STSv1\rmode: none\n"), "line 1"));
     assert_non_null(strstr(POLICY_BAD("version: STSv1\nfoo: \xc3(\n"), "line 2"));
@@ -346,14 +351,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_policy_rfc_example),
-        cmocka_unit_test(test_policy_variants),
-        cmocka_unit_test(test_policy_bad),
-        cmocka_unit_test(test_answer),
-        cmocka_unit_test(test_answer_too_long),
-        cmocka_unit_test(test_txt),
-        cmocka_unit_test(test_txt_pick),
-        cmocka_unit_test(test_entry),
+        cmocka_unit_test(test_policy_rfc_example), cmocka_unit_test(test_policy_variants),
+        cmocka_unit_test(test_policy_bad),         cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_answer_too_long),    cmocka_unit_test(test_txt),
+        cmocka_unit_test(test_txt_pick),           cmocka_unit_test(test_entry),
     };
 
     mw_log_open("test-mta-sts", 0);
