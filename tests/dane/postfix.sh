@@ -1,22 +1,23 @@
 #!/bin/sh
 # postfix.sh - DANE end to end: the world's sending Postfix (smtp_dns_support_level =
-# dnssec, smtp_tls_security_level = may) asks mailward-policyd (dane, then tls-rules)
-# for each next hop's TLS policy and delivers accordingly:
+# dnssec, smtp_tls_security_level = may) asks mailward-policyd (dane, then tls-rules with
+# default_level = encrypt: "encrypt everything") for each next hop's TLS policy:
 #   valid.test     TLSA matches the MX certificate: delivered, "Verified TLS connection"
 #   dane-bad.test  TLSA matches nothing (same MX, whose certificate the test CA signed,
-#                  so only DANE can refuse it): deferred, never delivered
+#                  so "encrypt" would deliver: only DANE refuses it): deferred, so the
+#                  forced-TLS default did not switch DANE off
 #   bogus.test     expired DNSSEC signatures: deferred
-#   notls.test     a local rule forces encrypt and the MX offers no STARTTLS: deferred
-#   plain.test     unsigned, no rule (the control): delivered over opportunistic TLS
+#   notls.test     forced encrypt and the MX offers no STARTTLS: deferred
+#   plain.test     unsigned, no DANE: the forced encrypt, delivered over TLS
 # and with policyd's DNS down: TEMP for a domain it never saw (deferred), the cached
 # verdict for valid.test (delivered).
 . "$top_srcdir/tests/world/lib.sh"
 world_up
 world_start_milter probe </dev/null
-printf 'notls.test encrypt\n' >"$WORLD_DIR/mailward/tls-rules"
 world_start_policyd "dane tls-rules" <<CONF
 [tls-rules]
-table = $WORLD_DIR/mailward/tls-rules
+table =
+default_level = encrypt
 CONF
 MAILLOG=$WORLD_DIR/postfix/sender/maillog
 [ "$(postconf -c "$WORLD_DIR/postfix/sender" -h smtp_dns_support_level)" = dnssec ] ||
@@ -40,8 +41,10 @@ line=$(world_wait_queued carol@dane-bad.test)
 echo "dane-bad.test: $line"
 grep -Eq 'to=<carol@dane-bad.test>.*status=deferred' "$MAILLOG" ||
     world_fail "carol@dane-bad.test: no deferral logged"
-grep -Eq 'Server certificate not verified|certificate verification failed|TLSA' "$MAILLOG" ||
+grep -q 'server certificate verification failed for mx.dane-bad.test\[127.0.0.11\]:25: .*no matching DANE TLSA records' "$MAILLOG" ||
     world_fail "dane-bad.test: the log does not say the certificate failed DANE"
+echo "$line" | grep -q '"delay_reason": "Server certificate not verified"' ||
+    world_fail "dane-bad.test: unexpected queue reason: $line"
 ! grep -Eq 'to=<carol@dane-bad.test>.*status=sent' "$MAILLOG" || world_fail "dane-bad.test delivered"
 echo "ok: dane-bad.test deferred"
 
@@ -59,7 +62,9 @@ msg=$(world_wait_delivered valid frank@plain.test)
 grep -q '^Subject: no dane' "$msg" || world_fail "frank@plain.test: wrong message $msg"
 grep -Eq 'to=<frank@plain.test>, relay=mx\.plain\.test.*status=sent' "$MAILLOG" ||
     world_fail "frank@plain.test: no status=sent"
-echo "ok: plain.test delivered (no DANE, no rule)"
+grep -Eq 'TLS connection established to mx\.plain\.test' "$MAILLOG" ||
+    world_fail "plain.test was not sent over TLS"
+echo "ok: plain.test delivered over TLS (forced encrypt, no DANE)"
 
 world_stop_daemons
 
@@ -71,7 +76,8 @@ saved=$WORLD_RESOLVER
 WORLD_RESOLVER=127.0.0.53
 world_start_policyd "dane tls-rules" <<CONF
 [tls-rules]
-table = $WORLD_DIR/mailward/tls-rules
+table =
+default_level = encrypt
 CONF
 WORLD_RESOLVER=$saved
 world_send alice@valid.test gina@valid.test --h-Subject "cached dane"
