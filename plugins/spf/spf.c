@@ -137,7 +137,8 @@ mw_spf_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
                           mw_config_str(cfg, "spf", "engine"));
     if (*id == '\0') {
         if (gethostname(host, sizeof(host)) < 0 || memchr(host, '\0', sizeof(host)) == NULL)
-            return mw_err_set(err, "spf: [milter] authserv_id is empty and the host name is unusable");
+            return mw_err_set(err,
+                              "spf: [milter] authserv_id is empty and the host name is unusable");
         id = host;
     }
     s->engine = engine;
@@ -208,8 +209,8 @@ mw_spf_run(const struct mw_spf_state *s, const struct mw_spf_ip *ip, const char 
         return;
     }
     mw_spf_dns_init(&dns, s->host->dns);
-    s->engine->check_host(&dns, ip, domain, c->sender, helo != NULL ? helo : "unknown",
-                          s->receiver, &c->v);
+    s->engine->check_host(&dns, ip, domain, c->sender, helo != NULL ? helo : "unknown", s->receiver,
+                          &c->v);
 }
 
 static char *
@@ -254,7 +255,8 @@ static void
 mw_spf_record_helo(struct mw_msg *m, const struct mw_spf_check *h)
 {
     const char *res = mw_spf_result_name(h->v.result);
-    struct mw_auth_result r = {.method = "spf", .result = res, .domain = h->domain, .scope = "helo"};
+    struct mw_auth_result r = {
+        .method = "spf", .result = res, .domain = h->domain, .scope = "helo"};
 
     mw_spf_record_ar(m, res, "smtp.helo", h->domain);
     mw_msg_auth_add(m, &r);
@@ -266,8 +268,8 @@ mw_spf_record_mailfrom(const struct mw_spf_state *s, struct mw_msg *m, const cha
                        const struct mw_spf_check *c)
 {
     const char *res = mw_spf_result_name(c->v.result);
-    struct mw_auth_result r = {.method = "spf", .result = res, .domain = c->domain,
-                               .scope = "mailfrom"};
+    struct mw_auth_result r = {
+        .method = "spf", .result = res, .domain = c->domain, .scope = "mailfrom"};
     struct mw_spf_report rep = {
         .result = c->v.result,
         .identity = "mailfrom",
@@ -331,8 +333,7 @@ mw_spf_act(const struct mw_spf_state *s, struct mw_msg *m, const char *client,
     case MW_SPF_SOFTFAIL:
         return s->softfail == MW_SPF_REJECT ? mw_spf_reject(m, "5.7.23", client, c) : MW_CONTINUE;
     case MW_SPF_PERMERROR:
-        return s->permerror == MW_SPF_REJECT ? mw_spf_reject(m, "5.7.24", client, c)
-                                             : MW_CONTINUE;
+        return s->permerror == MW_SPF_REJECT ? mw_spf_reject(m, "5.7.24", client, c) : MW_CONTINUE;
     case MW_SPF_TEMPERROR:
         if (s->temperror != MW_SPF_TEMPFAIL)
             return MW_CONTINUE;
