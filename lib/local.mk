@@ -25,3 +25,4 @@ include lib/dns.mk
 include lib/metrics.mk
 include lib/msg.mk
 include lib/policy.mk
+include lib/keystore.mk
