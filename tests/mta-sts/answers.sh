@@ -102,4 +102,14 @@ want="$want { policy_string = mx: *.valid.test } { policy_string = max_age: 8640
 sts_expect wildcard.sts.test "$want"
 sts_expect none.sts.test "NOTFOUND "
 world_stop_daemons
+
+# A ca_file that cannot be read is a configuration error (exit 78, naming file and line).
+sed "s|^ca_file = .*|ca_file = $WORLD_DIR/no-such-ca.pem|" "$WORLD_DIR/mailward/policyd.conf" \
+    >"$WORLD_DIR/mailward/bad.conf"
+"$top_builddir/policyd/mailward-policyd" -n -c "$WORLD_DIR/mailward/bad.conf" \
+    >"$WORLD_DIR/mailward/bad.log" 2>&1
+rc=$?
+[ $rc = 78 ] || world_fail "unreadable ca_file: exit $rc, want 78"
+grep -q "bad.conf:[0-9]*:.*no-such-ca.pem: cannot read" "$WORLD_DIR/mailward/bad.log" ||
+    world_fail "unreadable ca_file: $(cat "$WORLD_DIR/mailward/bad.log")"
 echo "PASS: mta-sts answers every case like postfix-mta-sts-resolver"

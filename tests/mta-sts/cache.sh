@@ -120,5 +120,15 @@ sts_expect notxt.sts.test "NOTFOUND "
 [ "$(sts_redis GET mailward:mta-sts:notxt.sts.test)" = "mw-sts1 none" ] || world_fail "notxt not cached"
 sleep 2.5
 [ "$(sts_redis EXISTS mailward:mta-sts:notxt.sts.test)" = 0 ] || world_fail "notxt cached beyond negative_ttl"
+
+# The metrics endpoint counted the discoveries by result.
+metric() {
+    world_exec curl -sf http://127.0.0.1:9470/metrics |
+        awk -v m="mailward_mta_sts_discoveries_total{result=\"$1\"}" '$1 == m { print $2 }'
+}
+[ "$(metric new)" -ge 5 ] || world_fail "metrics: new policies counted: [$(metric new)]"
+[ "$(metric failed)" -ge 2 ] || world_fail "metrics: failures counted: [$(metric failed)]"
+[ "$(metric unchanged)" -ge 2 ] || world_fail "metrics: unchanged ids counted: [$(metric unchanged)]"
+[ "$(metric none)" -ge 1 ] || world_fail "metrics: no-record results counted: [$(metric none)]"
 world_stop_daemons
 echo "PASS: mta-sts cache: id checks, re-fetch, failed fetches keep the policy, refresh, shared fetches"

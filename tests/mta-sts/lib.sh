@@ -1,7 +1,8 @@
 # lib.sh - what the mta-sts plugin's world tests share (sourced after tests/world/lib.sh)
 #
-#   sts_start_policyd [LINES]     mailward-policyd with the mta-sts plugin, trusting the
-#                                 world's CA; extra [mta-sts] lines on stdin
+#   sts_start_policyd             mailward-policyd with the mta-sts plugin (or the plugins
+#                                 in $STS_PLUGINS), trusting the world's CA; extra
+#                                 [mta-sts] lines on stdin
 #   sts_ask KEY [PORT]            one socketmap lookup on its own connection; prints the
 #                                 raw reply ("OK secure match=...", "NOTFOUND ")
 #   sts_expect KEY WANT           fail unless mailward-policyd answers KEY with WANT
@@ -24,7 +25,7 @@ sts_start_policyd() {
         cat
     } >"$WORLD_DIR/mailward/mta-sts.conf"
     # Not in a pipeline: world_start_policyd must run in this shell (it records the PID).
-    world_start_policyd mta-sts <"$WORLD_DIR/mailward/mta-sts.conf"
+    world_start_policyd "${STS_PLUGINS:-mta-sts}" <"$WORLD_DIR/mailward/mta-sts.conf"
 }
 
 sts_ask() {
