@@ -152,6 +152,40 @@ mw_dmarc_act_of(const struct mw_config *cfg, const char *key)
     return MW_DMARC_ACT_MARK;
 }
 
+/*
+ * DMARC judges what spf and dkim recorded before it: listed after dmarc,
+ * their verdicts would come too late and every message would fail.
+ */
+static int
+mw_dmarc_check_order(const struct mw_config *cfg, struct mw_err *err)
+{
+    char **v = mw_config_list(cfg, "milter", "plugins", NULL);
+    bool seen_dmarc = false, spf = false, dkim = false;
+    const char *late = NULL;
+
+    for (char **p = v; *p != NULL; p++) {
+        if (strcmp(*p, "dmarc") == 0)
+            seen_dmarc = true;
+        else if (strcmp(*p, "spf") == 0 || strcmp(*p, "dkim") == 0) {
+            spf = spf || strcmp(*p, "spf") == 0;
+            dkim = dkim || strcmp(*p, "dkim") == 0;
+            if (seen_dmarc && late == NULL)
+                late = strcmp(*p, "spf") == 0 ? "spf" : "dkim";
+        }
+    }
+    mw_strv_free(&v);
+    if (late != NULL)
+        return mw_err_set(err, "[milter] plugins (%s): list %s before dmarc, whose verdict uses it",
+                          mw_config_where(cfg, "milter", "plugins"), late);
+    if (seen_dmarc && !spf && !dkim)
+        return mw_err_set(err, "[milter] plugins (%s): dmarc needs spf or dkim before it",
+                          mw_config_where(cfg, "milter", "plugins"));
+    if (seen_dmarc && (!spf || !dkim))
+        mw_log_warn("dmarc: [milter] plugins has no %s: DMARC sees only %s results",
+                    spf ? "dkim" : "spf", spf ? "SPF" : "DKIM");
+    return 0;
+}
+
 static int
 mw_dmarc_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
 {
@@ -160,6 +194,8 @@ mw_dmarc_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     struct mw_psl *psl = NULL;
     struct mw_err e;
 
+    if (verify && mw_dmarc_check_order(cfg, err) < 0)
+        return -1;
     if (verify) {
         psl = mw_psl_load(mw_config_str(cfg, "dmarc", "public_suffix_list"), &e);
         if (psl == NULL)

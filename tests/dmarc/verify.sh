@@ -175,6 +175,17 @@ check twofrom.signed $GOOD alice@valid.test 'dmarc=permerror (2 From headers)'
 check timeout $BAD alice@valid.test 'refused: 451 4.4.3 the DMARC policy of timeout.test could not be looked up, try again later'
 grep -q 'dmarc=fail:valid.test:mark' "$log" || world_fail "no mark log item"
 
+# dmarc judges what spf and dkim recorded before it: another order is refused.
+for order in "dmarc spf dkim" "spf dmarc dkim" "dmarc"; do
+    sed "s/^plugins = spf dkim dmarc\$/plugins = $order/" "$WORLD_DIR/mailward/milter.conf" >"$T/order.conf"
+    grep -q "^plugins = $order\$" "$T/order.conf" || world_fail "no plugins line to change"
+    out=$("$top_builddir/milter/mailward-milter" -n -c "$T/order.conf" 2>&1) &&
+        world_fail "plugins = $order accepted"
+    echo "$out" | grep -Eq 'list (spf|dkim) before dmarc|dmarc needs spf or dkim before it' ||
+        world_fail "plugins = $order: $out"
+    echo "ok: plugins = $order refused: $(echo "$out" | grep dmarc | head -n 1)"
+done
+
 # Outbound mail (from internal_hosts) is not judged.
 out=$(run forged 127.0.0.1 alice@valid.test)
 case $out in *dmarc=* | refused:*) world_fail "outbound mail judged: $out" ;; esac
