@@ -27,10 +27,16 @@
  *   number of tests the fixture must hold. The exit status is 0 only if
  *   the native engine passes all of them (libspf2's count is reported, not
  *   required).
+ *
+ *   With SPF_SUITE_THREADS=N (at most 16), N threads then repeat the whole
+ *   run at the same time, on both engines, and every verdict (result and
+ *   explanation) must equal the sequential one: the engines' claim of
+ *   thread-safety, checked (also under ASan in a sanitizer build).
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +61,8 @@ struct zname {
 
 struct test {
     char *id, *host, *from, *helo, *want, *exp;
+    enum mw_spf_result res[2]; /* per engine, from the sequential run */
+    char *got_exp[2];
 };
 
 struct scenario {
@@ -201,6 +209,7 @@ nonterminal(const struct scenario *sc, const char *name)
 }
 
 static const char *const qtype_names[] = {"TXT", "A", "AAAA", "MX", "PTR"};
+static const char *const engine_names[] = {"native", "libspf2"};
 
 /* Add one record of the asked type to out. */
 static void
@@ -274,24 +283,36 @@ result_listed(const char *want, const char *got)
     return 0;
 }
 
-/* Run one test on one engine; 1 if it passed. */
+/* check_host() of test t on engine; -1 if the test's host is no address. */
 static int
-run_test(const struct mw_spf_engine *engine, const struct scenario *sc, const struct test *t)
+evaluate(const struct mw_spf_engine *engine, const struct scenario *sc, const struct test *t,
+         struct mw_spf_verdict *v)
 {
     struct zone zone = {sc, strcmp(engine->name, "libspf2") == 0};
     struct mw_spf_dns dns = {zone_lookup, &zone};
-    struct mw_spf_verdict v;
     struct mw_spf_ip ip;
     const char *at = strrchr(t->from, '@');
     const char *domain = *t->from ? (at ? at + 1 : t->from) : t->helo;
+
+    if (mw_spf_ip_parse(t->host, &ip) < 0)
+        return -1;
+    engine->check_host(&dns, &ip, domain, t->from, t->helo, NULL, v);
+    return 0;
+}
+
+/* Run one test on engine number e; 1 if it passed. Keeps the verdict. */
+static int
+run_test(size_t e, const struct scenario *sc, struct test *t)
+{
+    const struct mw_spf_engine *engine = mw_spf_engine_find(engine_names[e]);
+    struct mw_spf_verdict v;
     const char *got, *exp;
     int ok;
 
-    if (mw_spf_ip_parse(t->host, &ip) < 0) {
+    if (evaluate(engine, sc, t, &v) < 0) {
         printf("spf-suite: %s FAIL %s/%s: bad host '%s'\n", engine->name, sc->desc, t->id, t->host);
         return 0;
     }
-    engine->check_host(&dns, &ip, domain, t->from, t->helo, NULL, &v);
     got = mw_spf_result_name(v.result);
     exp = v.explanation ? v.explanation : "DEFAULT";
     ok = result_listed(t->want, got) && (!t->exp || strcmp(t->exp, exp) == 0);
@@ -300,8 +321,68 @@ run_test(const struct mw_spf_engine *engine, const struct scenario *sc, const st
                engine->name, sc->desc, t->id, t->want, got, t->exp ? " explanation '" : "",
                t->exp ? exp : "", t->exp ? "' want '" : "", t->exp ? t->exp : "", t->exp ? "'" : "",
                v.problem ? " (" : "", v.problem ? v.problem : "", v.problem ? ")" : "");
+    t->res[e] = v.result;
+    t->got_exp[e] = mw_strdup(exp);
     mw_spf_verdict_release(&v);
     return ok;
+}
+
+struct suite {
+    struct scenario *scs;
+    size_t nsc;
+    pthread_mutex_t lock;
+    size_t differ;
+};
+
+/* A thread of the concurrent pass: every test on both engines again, each
+ * verdict compared with the sequential one. */
+static void *
+rerun(void *arg)
+{
+    struct suite *su = arg;
+
+    for (size_t e = 0; e < 2; e++)
+        for (size_t i = 0; i < su->nsc; i++)
+            for (size_t j = 0; j < su->scs[i].nt; j++) {
+                const struct test *t = &su->scs[i].tests[j];
+                struct mw_spf_verdict v;
+                if (evaluate(mw_spf_engine_find(engine_names[e]), &su->scs[i], t, &v) < 0)
+                    continue;
+                if (v.result != t->res[e] ||
+                    strcmp(v.explanation ? v.explanation : "DEFAULT", t->got_exp[e]) != 0) {
+                    pthread_mutex_lock(&su->lock);
+                    su->differ++;
+                    printf("spf-suite: %s FAIL %s/%s: %s in a concurrent run\n", engine_names[e],
+                           su->scs[i].desc, t->id, mw_spf_result_name(v.result));
+                    pthread_mutex_unlock(&su->lock);
+                }
+                mw_spf_verdict_release(&v);
+            }
+    return NULL;
+}
+
+/* SPF_SUITE_THREADS=N: N threads repeat the whole run at once; 0 if every
+ * verdict equals the sequential one. */
+static int
+concurrent_pass(struct scenario *scs, size_t nsc, const char *threads)
+{
+    struct suite su = {scs, nsc, PTHREAD_MUTEX_INITIALIZER, 0};
+    pthread_t tid[16];
+    size_t n = threads ? strtoul(threads, NULL, 10) : 0;
+
+    if (n == 0)
+        return 0;
+    if (n > 16)
+        n = 16;
+    for (size_t i = 0; i < n; i++)
+        if (pthread_create(&tid[i], NULL, rerun, &su) != 0) {
+            perror("pthread_create");
+            exit(2);
+        }
+    for (size_t i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    printf("spf-suite: %zu threads at once: %zu verdicts differ\n", n, su.differ);
+    return su.differ ? -1 : 0;
 }
 
 static void
@@ -322,6 +403,8 @@ free_all(struct scenario *scs, size_t nsc)
             mw_free(&t->helo);
             mw_free(&t->want);
             mw_free(&t->exp);
+            mw_free(&t->got_exp[0]);
+            mw_free(&t->got_exp[1]);
         }
         mw_free(&scs[i].names);
         mw_free(&scs[i].tests);
@@ -333,11 +416,11 @@ free_all(struct scenario *scs, size_t nsc)
 int
 main(int argc, char **argv)
 {
-    static const char *const engines[] = {"native", "libspf2"};
     size_t nsc, total = 0, passed[2] = {0, 0};
     size_t want = argc > 2 ? strtoul(argv[2], NULL, 10) : SUITE_TESTS;
     const char *name = argc > 3 ? argv[3] : NULL;
     struct scenario *scs;
+    int rc = 0;
 
     if (argc < 2 || argc > 4 || want == 0) {
         fprintf(stderr, "usage: spf-suite FIXTURE [COUNT [NAME]]\n");
@@ -345,8 +428,7 @@ main(int argc, char **argv)
     }
     mw_log_open("spf-suite", 0);
     scs = load(argv[1], &nsc);
-    for (size_t e = 0; e < 2; e++) {
-        const struct mw_spf_engine *engine = mw_spf_engine_find(engines[e]);
+    for (size_t e = 0; e < 2; e++)
         for (size_t i = 0; i < nsc; i++)
             for (size_t j = 0; j < scs[i].nt; j++) {
                 struct test *t = &scs[i].tests[j];
@@ -355,16 +437,17 @@ main(int argc, char **argv)
                     return 2;
                 }
                 total += e == 0;
-                passed[e] += (size_t)run_test(engine, &scs[i], t);
+                passed[e] += (size_t)run_test(e, &scs[i], t);
             }
-    }
     for (size_t e = 0; e < 2; e++)
-        printf("spf-suite%s%s: %s %zu/%zu\n", name ? " " : "", name ? name : "", engines[e],
+        printf("spf-suite%s%s: %s %zu/%zu\n", name ? " " : "", name ? name : "", engine_names[e],
                passed[e], total);
+    if (concurrent_pass(scs, nsc, getenv("SPF_SUITE_THREADS")) < 0)
+        rc = 1;
     free_all(scs, nsc);
     if (total != want) {
         printf("spf-suite: expected %zu tests in the fixture, found %zu\n", want, total);
         return 1;
     }
-    return passed[0] == total ? 0 : 1;
+    return passed[0] == total ? rc : 1;
 }
