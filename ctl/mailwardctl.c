@@ -36,6 +36,8 @@ static int cmd_version(struct mw_ctl *ctl, int argc, char **argv);
 
 static const struct mw_ctl_command commands[] = {
     {"config", "[keys]", "validate the configuration; \"keys\" lists every key", cmd_config},
+    {"keys", "SUBCOMMAND", "the OpenPGP keystore (generate, import, export, list, delete, default)",
+     mw_ctl_cmd_keys},
     {"stats", "", "print the counters of both daemons (from their metrics endpoints)", cmd_stats},
     {"version", "", "print the version", cmd_version},
     {NULL, NULL, NULL, NULL},

@@ -211,7 +211,7 @@ mw_keystore_list(struct mw_keystore *ks, const char *address, struct mw_keystore
             (*keys)[i].is_default = strcasecmp(fpr, (*keys)[i].fpr) == 0;
     }
     mw_keystore_defaults_release(&map);
-    if (gpg_err_code(ge) != GPG_ERR_EOF) {
+    if (gpgme_err_code(ge) != GPG_ERR_EOF) {
         mw_keystore_keys_free(keys, *n);
         *n = 0;
         return mw_err_set(err, "key listing: %s", gpgme_strerror(ge));

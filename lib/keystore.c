@@ -21,11 +21,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,11 +46,11 @@ keystore_passphrase_cb(void *arg, const char *hint, const char *info, int prev_b
     (void)info;
     if (prev_bad || ks->passphrase == NULL) {
         gpgme_io_writen(fd, "\n", 1);
-        return gpg_error(prev_bad ? GPG_ERR_BAD_PASSPHRASE : GPG_ERR_NO_PASSPHRASE);
+        return gpgme_error(prev_bad ? GPG_ERR_BAD_PASSPHRASE : GPG_ERR_NO_PASSPHRASE);
     }
     if (gpgme_io_writen(fd, ks->passphrase, strlen(ks->passphrase)) < 0 ||
         gpgme_io_writen(fd, "\n", 1) < 0)
-        return gpg_error_from_syserror();
+        return gpgme_error_from_syserror();
     return 0;
 }
 
@@ -70,6 +73,57 @@ keystore_home(const char *home, int flags, struct mw_err *err)
     return 0;
 }
 
+/* Run gpgconf --homedir HOME ARG1 ARG2; its first output line (if out) to out. */
+static int
+keystore_gpgconf(const char *home, const char *a1, const char *a2, char *out, size_t outlen)
+{
+    const char *gpgconf = gpgme_get_dirinfo("gpgconf-name");
+    char *argv[] = {"gpgconf", "--homedir", (char *)home, (char *)a1, (char *)a2, NULL};
+    posix_spawn_file_actions_t fa;
+    int pfd[2], status, rc;
+    ssize_t n = 0, got;
+    pid_t pid;
+
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return -1;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    rc = posix_spawnp(&pid, gpgconf ? gpgconf : "gpgconf", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    while (rc == 0 && out != NULL && (size_t)n + 1 < outlen &&
+           ((got = read(pfd[0], out + n, outlen - 1 - (size_t)n)) > 0 || (got < 0 && errno == EINTR)))
+        n += got > 0 ? got : 0;
+    close(pfd[0]);
+    if (out != NULL) {
+        out[n] = '\0';
+        out[strcspn(out, "\n")] = '\0';
+    }
+    if (rc != 0)
+        return -1;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Is a gpg-agent listening for home? (Then it is not ours to stop.) */
+static int
+keystore_agent_running(const char *home)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int fd, up;
+
+    if (keystore_gpgconf(home, "--list-dirs", "agent-socket", sun.sun_path,
+                         sizeof(sun.sun_path)) < 0 || sun.sun_path[0] == '\0')
+        return 1; /* unknown: leave it alone */
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return 1;
+    up = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+    close(fd);
+    return up;
+}
+
 struct mw_keystore *
 mw_keystore_open(const char *home, const char *passphrase, int flags, struct mw_err *err)
 {
@@ -79,6 +133,8 @@ mw_keystore_open(const char *home, const char *passphrase, int flags, struct mw_
     if (keystore_home(home, flags, err) < 0)
         return NULL;
     gpgme_check_version(NULL);
+    if ((flags & MW_KEYSTORE_STOP_AGENT) && keystore_agent_running(home))
+        flags &= ~MW_KEYSTORE_STOP_AGENT; /* someone else's agent (the milter's) */
     ks = mw_calloc(1, sizeof(*ks));
     ks->home = mw_strdup(home);
     ks->passphrase = mw_strdup(passphrase);
@@ -98,23 +154,6 @@ mw_keystore_open(const char *home, const char *passphrase, int flags, struct mw_
     return ks;
 }
 
-/* gpgconf --homedir HOME --kill gpg-agent, without a shell. */
-static void
-keystore_stop_agent(const char *home)
-{
-    const char *gpgconf = gpgme_get_dirinfo("gpgconf-name");
-    char *argv[] = {"gpgconf", "--homedir", (char *)home, "--kill", "gpg-agent", NULL};
-    pid_t pid;
-    int status;
-
-    if (gpgconf == NULL)
-        gpgconf = "gpgconf";
-    if (posix_spawnp(&pid, gpgconf, NULL, NULL, argv, environ) != 0)
-        return;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-}
-
 void
 mw_keystore_close(struct mw_keystore **ksp)
 {
@@ -125,7 +164,7 @@ mw_keystore_close(struct mw_keystore **ksp)
     if (ks->ctx != NULL)
         gpgme_release(ks->ctx);
     if (ks->flags & MW_KEYSTORE_STOP_AGENT)
-        keystore_stop_agent(ks->home);
+        keystore_gpgconf(ks->home, "--kill", "gpg-agent", NULL, 0);
     if (ks->passphrase != NULL) {
         mw_wipe(ks->passphrase, strlen(ks->passphrase));
         mw_free(&ks->passphrase);
@@ -298,7 +337,7 @@ mw_keystore_delete(struct mw_keystore *ks, const char *fpr, struct mw_err *err)
     ge = gpgme_get_key(ks->ctx, fpr, &key, 0);
     if (ge == 0 && strcasecmp(key->fpr, fpr) != 0) {
         gpgme_key_unref(key);
-        ge = gpg_error(GPG_ERR_NO_PUBKEY);
+        ge = gpgme_error(GPG_ERR_NO_PUBKEY);
     }
     if (ge != 0)
         return mw_err_set(err, "%s: key not found", fpr);
