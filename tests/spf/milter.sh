@@ -188,12 +188,15 @@ PY
     conv fails 192.0.2.99 badhelo.spf.test alice@pass.spf.test s@soft.spf.test ""
     conv odd '2001:db8:5::7' '[192.0.2.1]' alice@pass.spf.test a@a6.spf.test '"a (b)"@pass.spf.test'
     conv odd2 '2001:db8:6::7' - a@a6.spf.test @pass.spf.test nodomain ""
+    # An IPv4-mapped IPv6 client is checked as the IPv4 address (RFC 7208 section 5).
+    conv mapped '::ffff:198.51.100.7' helo.spf.test alice@pass.spf.test
+    head -n 4 "$T/marks.want" >"$T/mapped.want"
     # Outbound mail (internal_hosts, SMTP AUTH) is not checked: no entry, no header.
     conv outbound 203.0.113.5 helo.spf.test alice@pass.spf.test
     conv auth 192.0.2.99 badhelo.spf.test --auth bob m@fail.spf.test
     printf -- '--- alice@pass.spf.test\naccept\n' >"$T/outbound.want"
     printf -- '--- m@fail.spf.test\naccept\n' >"$T/auth.want"
-    for c in marks fails odd odd2; do
+    for c in marks fails odd odd2 mapped; do
         if [ $engine = native ]; then
             cp "$T/$c.want" "$T/$c.exp"
         else
