@@ -4,8 +4,8 @@
 # in the same world): enforce policies with their patterns, testing and none policies,
 # every misbehaving policy host (wrong certificate name, redirect, wrong content type,
 # oversized, slow, 404, garbage), missing, doubled, invalid and mixed TXT records,
-# parent-domain keys, DNS failures. Then what is cached (Redis), and the settings
-# testing_answer and tlsrpt after a reload.
+# parent-domain keys, DNS failures (refused, bogus). Then what is cached (Redis), the settings
+# testing_answer, tlsrpt and ca_file after a reload, and an unreadable ca_file.
 . "$top_srcdir/tests/world/lib.sh"
 . "$top_srcdir/tests/mta-sts/lib.sh"
 world_up
@@ -51,6 +51,8 @@ twotxt.sts.test|$NOTFOUND
 badtxt.sts.test|$NOTFOUND|$(secure mx.valid.test)
 plain.test|$NOTFOUND
 refused.test|$NOTFOUND
+bogus.test|$NOTFOUND
+valid.test|$NOTFOUND
 .enforce.sts.test|$NOTFOUND
 .sts.test|$NOTFOUND
 ENFORCE.STS.TEST.|$(secure mx.valid.test)
@@ -85,7 +87,12 @@ n=$(sts_gets wildcard.sts.test)
 sts_expect wildcard.sts.test "$(secure .valid.test)"
 [ "$(sts_gets wildcard.sts.test)" = "$n" ] || world_fail "a cached policy was fetched again"
 
-# testing_answer = enforce and tlsrpt = yes, after a reload (SIGHUP).
+# testing_answer = enforce and tlsrpt = yes, after a reload (SIGHUP); ca_file is emptied
+# at the same time, so new fetches trust the system store only, where the world's CA is
+# not: a valid policy on a host with a test-CA certificate is then no policy.
+sts_policy dyn.sts.test enforce 86400 mx.valid.test
+sts_txt dyn.sts.test one
+sed -i 's|^ca_file = .*|ca_file =|' "$WORLD_DIR/mailward/policyd.conf"
 cat >>"$WORLD_DIR/mailward/policyd.conf" <<CONF
 testing_answer = enforce
 tlsrpt = yes
@@ -101,10 +108,13 @@ want="$want { policy_string = version: STSv1 } { policy_string = mode: enforce }
 want="$want { policy_string = mx: *.valid.test } { policy_string = max_age: 86400 }"
 sts_expect wildcard.sts.test "$want"
 sts_expect none.sts.test "NOTFOUND "
+sts_expect dyn.sts.test "NOTFOUND "
+grep -q 'dyn.sts.test: policy fetch failed: SSL certificate problem' "$WORLD_DIR/mailward/policyd.log" ||
+    world_fail "no log line for the untrusted certificate"
 world_stop_daemons
 
 # A ca_file that cannot be read is a configuration error (exit 78, naming file and line).
-sed "s|^ca_file = .*|ca_file = $WORLD_DIR/no-such-ca.pem|" "$WORLD_DIR/mailward/policyd.conf" \
+sed "s|^ca_file =.*|ca_file = $WORLD_DIR/no-such-ca.pem|" "$WORLD_DIR/mailward/policyd.conf" \
     >"$WORLD_DIR/mailward/bad.conf"
 "$top_builddir/policyd/mailward-policyd" -n -c "$WORLD_DIR/mailward/bad.conf" \
     >"$WORLD_DIR/mailward/bad.log" 2>&1
