@@ -68,9 +68,9 @@ struct mw_dane_job {
 
 struct mw_dane_state {
     const struct mw_host *host;
-    char level[16];     /* "dane-only" or "dane" */
+    char level[16]; /* "dane-only" or "dane" */
     unsigned int min_ttl, max_ttl, stale_ttl;
-    int validating;     /* [dns] trust_anchor_file is set */
+    int validating; /* [dns] trust_anchor_file is set */
     LIST_HEAD(, mw_dane_job) jobs[MW_DANE_BUCKETS];
 };
 
@@ -258,8 +258,8 @@ mw_dane_on_verdict(void *arg, const struct mw_dane_verdict *v)
         mw_cache_get_async(h->cache, h->base, key, mw_dane_on_stale, j);
         return;
     }
-    mw_log_info("dane: %s: %s (%s), cached %u s", j->domain, mw_dane_class_name(v->cls),
-                v->reason, mw_dane_bound_ttl(s, v->ttl));
+    mw_log_info("dane: %s: %s (%s), cached %u s", j->domain, mw_dane_class_name(v->cls), v->reason,
+                mw_dane_bound_ttl(s, v->ttl));
     mw_dane_cache_set(j, "dane", v, mw_dane_bound_ttl(s, v->ttl));
     if (v->cls != MW_DANE_NONE)
         mw_dane_cache_set(j, "dane-last", v, s->stale_ttl);
@@ -389,6 +389,6 @@ static const struct mw_policy_hooks mw_dane_hooks = {mw_dane_tls_policy, NULL};
 
 /* Exported; everything else is static. */
 const struct mw_plugin mailward_plugin = {
-    MW_PLUGIN_ABI,    "dane",         PACKAGE_VERSION, mw_dane_sections, mw_dane_init,
-    mw_dane_configure, mw_dane_fini, NULL,            &mw_dane_hooks,
+    MW_PLUGIN_ABI, "dane", PACKAGE_VERSION, mw_dane_sections, mw_dane_init, mw_dane_configure,
+    mw_dane_fini,  NULL,   &mw_dane_hooks,
 };

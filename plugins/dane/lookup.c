@@ -38,8 +38,8 @@ struct mw_dane_walk {
 struct mw_dane_query {
     struct mw_dane_walk *w;
     enum mw_dane_kind kind;
-    struct mw_dane_rr *rr;      /* the slot the answer fills */
-    struct mw_dane_host *host;  /* NULL for the MX lookup */
+    struct mw_dane_rr *rr;     /* the slot the answer fills */
+    struct mw_dane_host *host; /* NULL for the MX lookup */
 };
 
 static void mw_dane_answer(void *arg, struct mw_dns_answer *a);

@@ -133,8 +133,7 @@ mw_dane_fail(struct mw_dane_verdict *v, const char *fmt, ...)
 
 /* One host into t; -1 (v = FAIL) when its answers forbid any verdict. */
 static int
-mw_dane_host_tally(const struct mw_dane_host *h, struct mw_dane_tally *t,
-                   struct mw_dane_verdict *v)
+mw_dane_host_tally(const struct mw_dane_host *h, struct mw_dane_tally *t, struct mw_dane_verdict *v)
 {
     const struct mw_dane_rr *tlsa;
 
@@ -219,9 +218,8 @@ mw_dane_decide(const struct mw_dane_facts *f, struct mw_dane_verdict *v)
     v->ttl = t.ttl;
     if (t.considered > 0 && t.covered == t.considered) {
         v->cls = MW_DANE_ALL;
-        snprintf(v->reason, sizeof(v->reason), "usable TLSA records at %u MX host%s%s",
-                 t.covered, t.covered == 1 ? "" : "s",
-                 t.failed ? " (hosts without addresses left out)" : "");
+        snprintf(v->reason, sizeof(v->reason), "usable TLSA records at %u MX host%s%s", t.covered,
+                 t.covered == 1 ? "" : "s", t.failed ? " (hosts without addresses left out)" : "");
     } else if (t.failed > 0) {
         (void)mw_dane_fail(v, "address lookup of %u MX host%s of %s failed", t.failed,
                            t.failed == 1 ? "" : "s", f->domain);
@@ -265,7 +263,8 @@ mw_dane_verdict_parse(const char *buf, size_t len, struct mw_dane_verdict *v, st
     if (len == 0)
         return mw_err_set(err, "cached DANE verdict: empty");
     for (c = MW_DANE_NONE; c <= MW_DANE_ALL; c++)
-        if (strlen(mw_dane_class_names[c]) == wlen && memcmp(buf, mw_dane_class_names[c], wlen) == 0)
+        if (strlen(mw_dane_class_names[c]) == wlen &&
+            memcmp(buf, mw_dane_class_names[c], wlen) == 0)
             break;
     if (c > MW_DANE_ALL)
         return mw_err_set(err, "cached DANE verdict: unknown class");

@@ -73,7 +73,7 @@ struct mw_dane_host {
 struct mw_dane_facts {
     char domain[MW_DNS_NAME_MAX + 1];
     struct mw_dane_rr mx;
-    int null_mx; /* an MX record with exchange "." (RFC 7505) */
+    int null_mx;  /* an MX record with exchange "." (RFC 7505) */
     int implicit; /* no MX records: the domain itself is the host */
     size_t nhosts;
     struct mw_dane_host host[MW_DANE_HOSTS_MAX];

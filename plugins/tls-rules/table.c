@@ -26,8 +26,8 @@
 #include "table.h"
 
 struct mw_dtab_entry {
-    char *key;   /* canonical, "." prefix for parent entries */
-    char *value; /* policy text; NULL in domain lists */
+    char *key;    /* canonical, "." prefix for parent entries */
+    char *value;  /* policy text; NULL in domain lists */
     int override; /* the rule beats published policies */
     unsigned long line;
 };

@@ -293,9 +293,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tlsa_usable),  cmocka_unit_test(test_addr_state),
-        cmocka_unit_test(test_tlsa_pick),    cmocka_unit_test(test_decide_mx),
-        cmocka_unit_test(test_decide_hosts), cmocka_unit_test(test_decide_failed_hosts),
+        cmocka_unit_test(test_tlsa_usable),   cmocka_unit_test(test_addr_state),
+        cmocka_unit_test(test_tlsa_pick),     cmocka_unit_test(test_decide_mx),
+        cmocka_unit_test(test_decide_hosts),  cmocka_unit_test(test_decide_failed_hosts),
         cmocka_unit_test(test_verdict_codec),
     };
 

@@ -148,10 +148,11 @@ test_bad_lines(void **state)
 static void
 test_override(void **state)
 {
-    struct mw_tlsrules *t = parse_ok("example.net override encrypt\n"
-                                     ".example.net secure match=nexthop\n"
-                                     "bank.example override  secure match=nexthop protocols=>=TLSv1.2\n"
-                                     ".override.example override none\n");
+    struct mw_tlsrules *t =
+        parse_ok("example.net override encrypt\n"
+                 ".example.net secure match=nexthop\n"
+                 "bank.example override  secure match=nexthop protocols=>=TLSv1.2\n"
+                 ".override.example override none\n");
     int ovr = -1;
     const char *e;
 
