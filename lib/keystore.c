@@ -70,7 +70,7 @@ keystore_home(const char *home, int flags, struct mw_err *err)
         return mw_err_set(err, "GnuPG home %s: %s", home, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return mw_err_set(err, "GnuPG home %s: not a directory", home);
-    return 0;
+    return (flags & MW_KEYSTORE_CREATE) ? mw_keystore_gpgconf(home, err) : 0;
 }
 
 /* Run gpgconf --homedir HOME ARG1 ARG2; its first output line (if out) to out. */
@@ -122,6 +122,53 @@ keystore_agent_running(const char *home)
     up = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
     close(fd);
     return up;
+}
+
+int
+mw_keystore_gpgconf(const char *home, struct mw_err *err)
+{
+    static const char *const want[] = {"s2k-cipher-algo AES256", "s2k-digest-algo SHA512",
+                                       "s2k-mode 3"};
+    char path[MW_KEYSTORE_HOME_MAX + 32], tmp[MW_KEYSTORE_HOME_MAX + 64], chunk[4096];
+    struct mw_buf b;
+    size_t before, n;
+    FILE *f;
+    int fd, ok;
+
+    snprintf(path, sizeof(path), "%s/gpg.conf", home);
+    mw_buf_init(&b);
+    if ((f = fopen(path, "r")) != NULL) {
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < 65536)
+            mw_buf_append(&b, chunk, n);
+        fclose(f);
+    }
+    if (b.len > 0 && b.data[b.len - 1] != '\n')
+        mw_buf_putc(&b, '\n');
+    before = b.len;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        size_t kl = strcspn(want[i], " ");
+        int found = 0;
+        for (const char *l = b.data; l != NULL && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+            found |= strncmp(l, want[i], kl) == 0 && (l[kl] == ' ' || l[kl] == '\t');
+        if (!found)
+            mw_buf_printf(&b, "%s\n", want[i]);
+    }
+    if (b.len == before) {
+        mw_buf_release(&b);
+        return 0;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    ok = fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len && fsync(fd) == 0;
+    ok = (fd < 0 || close(fd) == 0) && ok && rename(tmp, path) == 0;
+    mw_buf_release(&b);
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        return mw_err_set(err, "%s: %s", path, strerror(e));
+    }
+    return 0;
 }
 
 struct mw_keystore *

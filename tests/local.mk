@@ -13,3 +13,5 @@ include tests/dmarc.mk
 include tests/mta-sts.mk
 include tests/spf-plugin.mk
 include tests/dane.mk
+include tests/pgp.mk
+include tests/keys.mk

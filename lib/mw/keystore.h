@@ -80,6 +80,14 @@ struct mw_keystore_import_result {
  */
 struct mw_keystore *mw_keystore_open(const char *home, const char *passphrase, int flags,
                                      struct mw_err *err);
+/*
+ * Make sure home's gpg.conf chooses AES-256, SHA-512 and iterated+salted
+ * S2K for symmetric (password) encryption: the missing lines among
+ * "s2k-cipher-algo AES256", "s2k-digest-algo SHA512", "s2k-mode 3" are
+ * appended (atomic replace); lines the administrator wrote are kept.
+ * open() with MW_KEYSTORE_CREATE does this.
+ */
+int mw_keystore_gpgconf(const char *home, struct mw_err *err);
 /* Wipe the passphrase, release the context, maybe stop the agent; NULLs *ksp. */
 void mw_keystore_close(struct mw_keystore **ksp);
 /* The GPGME context (OpenPGP, armored output, loopback pinentry) for signing/encryption. */
