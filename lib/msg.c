@@ -72,6 +72,8 @@ struct mw_msg {
     struct mw_auth_node *auth, *auth_tail;
     size_t nauth;
     const char *quarantine;
+    unsigned char *body; /* replacement body (NULL: unchanged) */
+    size_t body_len;
 };
 
 /* Arena */
@@ -174,6 +176,8 @@ mw_msg_reset(struct mw_msg *m)
     m->auth = m->auth_tail = NULL;
     m->nauth = 0;
     m->quarantine = NULL;
+    m->body = NULL;
+    m->body_len = 0;
 }
 
 void
@@ -471,6 +475,36 @@ void
 mw_msg_header_delete(struct mw_msg *m, const char *name, size_t index)
 {
     mw_msg_record(m, MW_MSG_HDR_DELETE, name, index, NULL);
+}
+
+void
+mw_msg_rcpt_delete(struct mw_msg *m, const char *rcpt)
+{
+    mw_msg_record(m, MW_MSG_RCPT_DELETE, rcpt, 0, NULL);
+}
+
+void
+mw_msg_rcpt_add(struct mw_msg *m, const char *rcpt)
+{
+    mw_msg_record(m, MW_MSG_RCPT_ADD, rcpt, 0, NULL);
+}
+
+void
+mw_msg_body_replace(struct mw_msg *m, const void *data, size_t len)
+{
+    /* An earlier replacement stays in the arena until reset. */
+    m->body = mw_arena_alloc(&m->arena, len ? len : 1);
+    if (len)
+        memcpy(m->body, data, len);
+    m->body_len = len;
+}
+
+const unsigned char *
+mw_msg_body_replacement(const struct mw_msg *m, size_t *len)
+{
+    if (len != NULL)
+        *len = m->body_len;
+    return m->body;
 }
 
 static void

@@ -100,6 +100,48 @@ mw_header_value_ok(const char *value)
     return 1;
 }
 
+/* An envelope change: the address must be printable ASCII without blanks or <>. */
+static int
+mw_apply_rcpt(SMFICTX *ctx, const struct mw_msg_change *ch)
+{
+    char addr[600];
+    size_t len = strlen(ch->name);
+
+    if (len == 0 || len > sizeof(addr) - 3) {
+        mw_log_error("refusing recipient change of length %zu from a plugin", len);
+        return -1;
+    }
+    for (const unsigned char *p = (const unsigned char *)ch->name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>') {
+            mw_log_error("refusing malformed recipient change from a plugin");
+            return -1;
+        }
+    snprintf(addr, sizeof(addr), "<%s>", ch->name);
+    if (ch->kind == MW_MSG_RCPT_ADD)
+        return smfi_addrcpt(ctx, addr) == MI_SUCCESS ? 0 : -1;
+    return smfi_delrcpt(ctx, addr) == MI_SUCCESS ? 0 : -1;
+}
+
+/* The replacement body, in chunks libmilter accepts (at most 64 KiB each). */
+static int
+mw_apply_body(SMFICTX *ctx, const struct mw_msg *m)
+{
+    size_t len, off = 0;
+    const unsigned char *body = mw_msg_body_replacement(m, &len);
+
+    if (body == NULL)
+        return 0;
+    do {
+        size_t n = len - off > 65535 ? 65535 : len - off;
+        if (smfi_replacebody(ctx, (unsigned char *)body + off, (int)n) != MI_SUCCESS) {
+            mw_log_error("%s: cannot replace the body", mw_msg_queue_id(m));
+            return -1;
+        }
+        off += n;
+    } while (off < len);
+    return 0;
+}
+
 static int
 mw_apply_change(SMFICTX *ctx, const struct mw_msg_change *ch)
 {
@@ -107,6 +149,8 @@ mw_apply_change(SMFICTX *ctx, const struct mw_msg_change *ch)
     char *value = (char *)ch->value;
     int idx = (int)ch->index;
 
+    if (ch->kind == MW_MSG_RCPT_ADD || ch->kind == MW_MSG_RCPT_DELETE)
+        return mw_apply_rcpt(ctx, ch);
     if (!mw_header_name_ok(ch->name) || (ch->value != NULL && !mw_header_value_ok(ch->value))) {
         mw_log_error("refusing malformed header change \"%s\" from a plugin", ch->name);
         return -1;
@@ -124,6 +168,9 @@ mw_apply_change(SMFICTX *ctx, const struct mw_msg_change *ch)
         return smfi_chgheader(ctx, name, idx, value) == MI_SUCCESS ? 0 : -1;
     case MW_MSG_HDR_DELETE:
         return smfi_chgheader(ctx, name, idx, NULL) == MI_SUCCESS ? 0 : -1;
+    case MW_MSG_RCPT_ADD:
+    case MW_MSG_RCPT_DELETE:
+        break;
     }
     return -1;
 }
@@ -196,6 +243,8 @@ mw_milter_apply(SMFICTX *ctx, struct mw_conn *c, const struct mw_milter_settings
                          ch->name);
             return -1;
         }
+    if (mw_apply_body(ctx, c->msg) < 0)
+        return -1;
     /*
      * Headers that arrive claiming our authserv-id are forgeries (RFC 8601
      * section 5): delete every one, whether or not a plugin adds a verdict.

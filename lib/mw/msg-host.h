@@ -29,6 +29,8 @@ enum mw_msg_change_kind {
     MW_MSG_HDR_INSERT, /* insert name: value at position pos (0 = top) */
     MW_MSG_HDR_CHANGE, /* replace the index-th (from 1) header called name */
     MW_MSG_HDR_DELETE, /* delete the index-th (from 1) header called name */
+    MW_MSG_RCPT_ADD,    /* add envelope recipient name */
+    MW_MSG_RCPT_DELETE, /* remove envelope recipient name */
 };
 
 /* One recorded header change; a list in the order recorded. */
@@ -81,6 +83,7 @@ void mw_msg_set_plugin(struct mw_msg *m, size_t index);
 
 /* What the plugins recorded for the current message (NULL: nothing). */
 const struct mw_msg_change *mw_msg_changes(const struct mw_msg *m);
+/* The replacement body: mw_msg_body_replacement() in mw/msg.h. */
 const struct mw_msg_item *mw_msg_ar_entries(const struct mw_msg *m);
 const struct mw_msg_item *mw_msg_log_items(const struct mw_msg *m);
 /* The reason given to mw_msg_quarantine(), NULL if the message is not to be held. */

@@ -54,6 +54,18 @@ void mw_msg_header_add(struct mw_msg *m, const char *name, const char *value);
 void mw_msg_header_insert(struct mw_msg *m, size_t pos, const char *name, const char *value);
 void mw_msg_header_change(struct mw_msg *m, const char *name, size_t index, const char *value);
 void mw_msg_header_delete(struct mw_msg *m, const char *name, size_t index);
+/*
+ * Replace the whole body (everything after the header section) at end of
+ * message; data is copied, lines should end in CRLF. A later call replaces
+ * an earlier one. mw_msg_body_replacement() returns the replacement so far
+ * (NULL: the body is unchanged), so a plugin listed later (dkim signing
+ * after pgp) sees the final body; len may be NULL.
+ */
+void mw_msg_body_replace(struct mw_msg *m, const void *data, size_t len);
+const unsigned char *mw_msg_body_replacement(const struct mw_msg *m, size_t *len);
+/* Remove or add an envelope recipient at end of message (without <>). */
+void mw_msg_rcpt_delete(struct mw_msg *m, const char *rcpt);
+void mw_msg_rcpt_add(struct mw_msg *m, const char *rcpt);
 /* One "method=result prop=value ..." entry for our Authentication-Results header. */
 void mw_msg_ar_add(struct mw_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One "name=value" item for this message's syslog line. */

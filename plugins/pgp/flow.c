@@ -1,0 +1,452 @@
+/*
+ * flow.c - the pgp plugin's end-of-message work (see flow.h and pgp.c).
+ *
+ * Nothing reaches the recipients in clear that policy wants encrypted:
+ * every failure on the way (no key where one is required, GnuPG or GMime
+ * errors, a failed re-injection) ends in a refusal of the whole message.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "flow.h"
+#include "gpg.h"
+#include "mime.h"
+#include "mw/alloc.h"
+#include "mw/log.h"
+#include "reinject.h"
+
+static char mw_pgp_token[33];
+
+struct mw_pgp_job {
+    const struct mw_pgp_settings *s;
+    struct mw_pgp_msg *pm;
+    struct mw_msg *m;
+    gpgme_ctx_t ctx;
+    gpgme_key_t *keys; /* NULL-terminated: the recipients' encryption keys */
+    size_t nkeys;
+    const char **clear; /* recipients that get clear text */
+    size_t nclear;
+    gpgme_key_t signer; /* NULL: no signature */
+    struct mw_buf raw;  /* the whole original message */
+    struct mw_err err;
+};
+
+void
+mw_pgp_guard_init(void)
+{
+    unsigned char r[16];
+
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        mw_log_fatal(1, "pgp: getrandom failed");
+    for (size_t i = 0; i < sizeof(r); i++)
+        snprintf(mw_pgp_token + 2 * i, 3, "%02x", r[i]);
+}
+
+void
+mw_pgp_msg_header(struct mw_pgp_msg *pm, const struct mw_pgp_settings *s, const char *name,
+                  const char *value)
+{
+    size_t add = strlen(name) + strlen(value) + 4;
+
+    if (pm->too_big)
+        return;
+    if (pm->size + add > s->max_size) {
+        pm->too_big = 1;
+        return;
+    }
+    if (strcasecmp(name, MW_PGP_GUARD) == 0 && strcmp(value, mw_pgp_token) == 0)
+        pm->reinjected = 1;
+    if (pm->nhdrs == pm->cap) {
+        pm->cap = pm->cap ? pm->cap * 2 : 32;
+        pm->hdrs = mw_reallocarray(pm->hdrs, pm->cap, sizeof(*pm->hdrs));
+    }
+    pm->hdrs[pm->nhdrs].name = mw_strdup(name);
+    pm->hdrs[pm->nhdrs].value = mw_strdup(value);
+    pm->nhdrs++;
+    pm->size += add;
+}
+
+void
+mw_pgp_msg_free(struct mw_pgp_msg **pmp)
+{
+    struct mw_pgp_msg *pm = *pmp;
+
+    if (pm == NULL)
+        return;
+    for (size_t i = 0; i < pm->nhdrs; i++) {
+        mw_free(&pm->hdrs[i].name);
+        mw_free(&pm->hdrs[i].value);
+    }
+    mw_free(&pm->hdrs);
+    mw_buf_release(&pm->body);
+    mw_free(pmp);
+}
+
+/* A header value and CRLF, the MTA's bare-LF folds made CRLF. */
+static void
+mw_pgp_put_value(struct mw_buf *b, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == '\n' && (p == value || p[-1] != '\r'))
+            mw_buf_putc(b, '\r');
+        mw_buf_putc(b, *p);
+    }
+    mw_buf_puts(b, "\r\n");
+}
+
+static void
+mw_pgp_put_header(struct mw_buf *b, const char *name, const char *value)
+{
+    mw_buf_printf(b, "%s: ", name);
+    mw_pgp_put_value(b, value);
+}
+
+static int
+mw_pgp_is_content(const char *name)
+{
+    return strncasecmp(name, "Content-", 8) == 0;
+}
+
+/* Structural, trace or blind fields: not copied into the protected header section. */
+static int
+mw_pgp_not_protected(const char *name)
+{
+    return mw_pgp_is_content(name) || strcasecmp(name, "MIME-Version") == 0 ||
+           strcasecmp(name, "Bcc") == 0 || strcasecmp(name, "Received") == 0 ||
+           strcasecmp(name, "Return-Path") == 0 || strcasecmp(name, MW_PGP_GUARD) == 0;
+}
+
+static const char *
+mw_pgp_find_header(const struct mw_pgp_msg *pm, const char *name)
+{
+    for (size_t i = 0; i < pm->nhdrs; i++)
+        if (strcasecmp(pm->hdrs[i].name, name) == 0)
+            return pm->hdrs[i].value;
+    return NULL;
+}
+
+/* Refuse the message: a missing key follows missing_key_action, anything else tempfails. */
+static enum mw_verdict
+mw_pgp_fail(struct mw_pgp_job *j, int missing, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum mw_verdict
+mw_pgp_fail(struct mw_pgp_job *j, int missing, const char *reason, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    int reject = missing && j->s->reject_missing;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    mw_msg_set_reply(j->m, reject ? "550" : "451", reject ? "5.7.1" : "4.7.1", "%s", text);
+    mw_msg_log_add(j->m, "pgp=%s:%s", reject ? "reject" : "tempfail", reason);
+    mw_log_warn("%s: pgp: %s", mw_msg_queue_id(j->m), text);
+    return reject ? MW_REJECT : MW_TEMPFAIL;
+}
+
+/* Sort each recipient into keys[] or clear[]; -1 after mw_pgp_fail's reply. */
+static int
+mw_pgp_classify(struct mw_pgp_job *j, enum mw_verdict *v)
+{
+    size_t n = mw_msg_rcpt_count(j->m);
+
+    j->keys = mw_calloc(n + 1, sizeof(*j->keys));
+    j->clear = mw_calloc(n + 1, sizeof(*j->clear));
+    for (size_t i = 0; i < n; i++) {
+        const char *r = mw_msg_rcpt(j->m, i);
+        int mode = mw_pgp_table_lookup(j->s->table, r), rc = 0;
+        gpgme_key_t k = NULL;
+
+        if (mode < 0)
+            mode = (int)j->s->encrypt;
+        if (mode != MW_PGP_NEVER && (rc = mw_pgp_gpg_find(j->ctx, r, 0, &k, &j->err)) < 0) {
+            *v = mw_pgp_fail(j, 0, "gnupg", "cannot look up the OpenPGP key of %s: %s", r,
+                             j->err.text);
+            return -1;
+        }
+        if (rc == 0 && mode == MW_PGP_ALWAYS) {
+            *v = mw_pgp_fail(j, 1, "no-key",
+                             "no usable OpenPGP key for <%s>; policy requires encryption", r);
+            return -1;
+        }
+        if (rc == 1)
+            j->keys[j->nkeys++] = k;
+        else
+            j->clear[j->nclear++] = r;
+    }
+    return 0;
+}
+
+/* The signing key of the From: address (else MAIL FROM); -1 after a refusal. */
+static int
+mw_pgp_find_signer(struct mw_pgp_job *j, enum mw_verdict *v)
+{
+    char addr[321];
+    const char *from = mw_pgp_find_header(j->pm, "From");
+    int rc;
+
+    if (j->s->sign == MW_PGP_NEVER)
+        return 0;
+    if (from == NULL || mw_pgp_mime_from_addr(from, addr, sizeof(addr)) < 0)
+        snprintf(addr, sizeof(addr), "%s", mw_msg_mail_from(j->m));
+    if ((rc = mw_pgp_gpg_find(j->ctx, addr, 1, &j->signer, &j->err)) < 0) {
+        *v = mw_pgp_fail(j, 0, "gnupg", "cannot look up the signing key of %s: %s", addr,
+                         j->err.text);
+        return -1;
+    }
+    if (rc == 0 && j->s->sign == MW_PGP_ALWAYS) {
+        *v = mw_pgp_fail(j, 1, "no-signing-key", "no usable OpenPGP signing key for <%s>", addr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Record the new top-level header: Content-* replaced by ctype, Subject maybe replaced. */
+static void
+mw_pgp_apply_headers(struct mw_pgp_job *j, const char *ctype, const char *subject)
+{
+    const struct mw_pgp_msg *pm = j->pm;
+
+    /* Highest index first, so a deletion never moves one still to delete. */
+    for (size_t i = pm->nhdrs; i-- > 0;) {
+        size_t idx = 0;
+        if (!mw_pgp_is_content(pm->hdrs[i].name))
+            continue;
+        for (size_t k = 0; k <= i; k++)
+            idx += strcasecmp(pm->hdrs[k].name, pm->hdrs[i].name) == 0;
+        mw_msg_header_delete(j->m, pm->hdrs[i].name, idx);
+    }
+    if (mw_pgp_find_header(pm, "MIME-Version") == NULL)
+        mw_msg_header_add(j->m, "MIME-Version", "1.0");
+    mw_msg_header_add(j->m, "Content-Type", ctype);
+    if (subject != NULL && mw_pgp_find_header(pm, "Subject") != NULL)
+        mw_msg_header_change(j->m, "Subject", 1, subject);
+}
+
+/* The multipart/signed body and its Content-Type. */
+static int
+mw_pgp_make_signed(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *ctype)
+{
+    struct mw_buf entity, sig;
+    char micalg[64], boundary[64];
+    int rc = -1;
+
+    mw_buf_init(&entity);
+    mw_buf_init(&sig);
+    if (mw_pgp_mime_entity(j->raw.data, j->raw.len, 0, NULL, &entity, &j->err) == 0 &&
+        mw_pgp_gpg_sign(j->ctx, j->signer, entity.data, entity.len, &sig, micalg, sizeof(micalg),
+                        &j->err) == 0) {
+        mw_pgp_mime_boundary(boundary, sizeof(boundary));
+        mw_pgp_mime_signed(boundary, &entity, &sig, micalg, body, ctype);
+        rc = 0;
+    }
+    mw_buf_release(&entity);
+    mw_buf_release(&sig);
+    return rc;
+}
+
+/* The multipart/encrypted body (header protection inside) and its Content-Type. */
+static int
+mw_pgp_make_encrypted(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *ctype)
+{
+    struct mw_buf hp, entity, cipher;
+    char boundary[64];
+    int rc = -1;
+
+    mw_buf_init(&hp);
+    mw_buf_init(&entity);
+    mw_buf_init(&cipher);
+    for (size_t i = 0; i < j->pm->nhdrs; i++)
+        if (!mw_pgp_not_protected(j->pm->hdrs[i].name))
+            mw_pgp_put_header(&hp, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
+    for (size_t i = 0; i < j->pm->nhdrs; i++) {
+        const char *name = j->pm->hdrs[i].name, *value = j->pm->hdrs[i].value;
+        if (mw_pgp_not_protected(name))
+            continue;
+        mw_buf_printf(&hp, "HP-Outer: %s: ", name);
+        mw_pgp_put_value(&hp, strcasecmp(name, "Subject") == 0 ? j->s->outer_subject : value);
+    }
+    if (mw_pgp_mime_entity(j->raw.data, j->raw.len, 1, hp.data, &entity, &j->err) == 0 &&
+        mw_pgp_gpg_encrypt(j->ctx, j->keys, j->signer, entity.data, entity.len, &cipher,
+                           &j->err) == 0) {
+        mw_pgp_mime_boundary(boundary, sizeof(boundary));
+        mw_pgp_mime_encrypted(boundary, &cipher, body, ctype);
+        rc = 0;
+    }
+    mw_buf_release(&hp);
+    mw_buf_release(&entity);
+    mw_buf_release(&cipher);
+    return rc;
+}
+
+/* The clear copy for the recipients without a key: signed when a signer is set. */
+static int
+mw_pgp_send_clear(struct mw_pgp_job *j)
+{
+    struct mw_buf msg, body, ctype;
+    int rc = 0;
+
+    mw_buf_init(&msg);
+    mw_buf_init(&body);
+    mw_buf_init(&ctype);
+    mw_pgp_put_header(&msg, MW_PGP_GUARD, mw_pgp_token);
+    if (j->signer == NULL) {
+        mw_buf_append(&msg, j->raw.data, j->raw.len);
+    } else if ((rc = mw_pgp_make_signed(j, &body, &ctype)) == 0) {
+        for (size_t i = 0; i < j->pm->nhdrs; i++)
+            if (!mw_pgp_is_content(j->pm->hdrs[i].name))
+                mw_pgp_put_header(&msg, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
+        if (mw_pgp_find_header(j->pm, "MIME-Version") == NULL)
+            mw_buf_puts(&msg, "MIME-Version: 1.0\r\n");
+        mw_pgp_put_header(&msg, "Content-Type", ctype.data);
+        mw_buf_puts(&msg, "\r\n");
+        mw_buf_append(&msg, body.data, body.len);
+    }
+    if (rc == 0)
+        rc = mw_pgp_reinject(j->s->reinject, mw_msg_mail_from(j->m), j->clear, j->nclear,
+                             msg.data, msg.len, &j->err);
+    mw_buf_release(&msg);
+    mw_buf_release(&body);
+    mw_buf_release(&ctype);
+    return rc;
+}
+
+/* No key holder among the recipients: sign for everyone, or leave the message alone. */
+static enum mw_verdict
+mw_pgp_sign_only(struct mw_pgp_job *j)
+{
+    struct mw_buf body, ctype;
+    enum mw_verdict v = MW_CONTINUE;
+
+    if (j->signer == NULL) {
+        mw_msg_log_add(j->m, "pgp=skipped:no-key");
+        return MW_CONTINUE;
+    }
+    mw_buf_init(&body);
+    mw_buf_init(&ctype);
+    if (mw_pgp_make_signed(j, &body, &ctype) < 0) {
+        v = mw_pgp_fail(j, 0, "gnupg", "cannot sign the message: %s", j->err.text);
+    } else {
+        mw_msg_body_replace(j->m, body.data, body.len);
+        mw_pgp_apply_headers(j, ctype.data, NULL);
+        mw_msg_log_add(j->m, "pgp=signed");
+    }
+    mw_buf_release(&body);
+    mw_buf_release(&ctype);
+    return v;
+}
+
+/* Key holders get ciphertext here; the others a clear copy through reinject. */
+static enum mw_verdict
+mw_pgp_encrypt(struct mw_pgp_job *j)
+{
+    struct mw_buf body, ctype;
+    enum mw_verdict v = MW_CONTINUE;
+
+    if (j->nclear > 0 && *j->s->reinject == '\0')
+        return mw_pgp_fail(j, 1, "mixed",
+                           "%zu recipient(s) have an OpenPGP key and %zu not; "
+                           "send to them separately",
+                           j->nkeys, j->nclear);
+    mw_buf_init(&body);
+    mw_buf_init(&ctype);
+    if (mw_pgp_make_encrypted(j, &body, &ctype) < 0) {
+        v = mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
+    } else if (j->nclear > 0 && mw_pgp_send_clear(j) < 0) {
+        v = mw_pgp_fail(j, 0, "reinject", "cannot send the clear copy: %s", j->err.text);
+    } else {
+        for (size_t i = 0; i < j->nclear; i++)
+            mw_msg_rcpt_delete(j->m, j->clear[i]);
+        mw_msg_body_replace(j->m, body.data, body.len);
+        mw_pgp_apply_headers(j, ctype.data, j->s->outer_subject);
+        if (j->nclear > 0)
+            mw_msg_log_add(j->m, "pgp=encrypted:%zu%s,reinjected:%zu", j->nkeys,
+                           j->signer ? ",signed" : "", j->nclear);
+        else
+            mw_msg_log_add(j->m, "pgp=encrypted:%zu%s", j->nkeys, j->signer ? ",signed" : "");
+    }
+    mw_buf_release(&body);
+    mw_buf_release(&ctype);
+    return v;
+}
+
+/* Over max_size: pass only when no recipient's policy is always. */
+static enum mw_verdict
+mw_pgp_too_big(struct mw_pgp_job *j)
+{
+    int always = j->s->encrypt == MW_PGP_ALWAYS || j->s->sign == MW_PGP_ALWAYS;
+
+    for (size_t i = 0; i < mw_msg_rcpt_count(j->m); i++)
+        always |= mw_pgp_table_lookup(j->s->table, mw_msg_rcpt(j->m, i)) == MW_PGP_ALWAYS;
+    if (j->s->too_big == 'p' && !always) {
+        mw_msg_log_add(j->m, "pgp=skipped:too-big");
+        return MW_CONTINUE;
+    }
+    if (j->s->too_big == 'r') {
+        mw_msg_set_reply(j->m, "552", "5.3.4", "message too big to encrypt or sign (over %zu bytes)",
+                         j->s->max_size);
+        mw_msg_log_add(j->m, "pgp=reject:too-big");
+        return MW_REJECT;
+    }
+    mw_msg_set_reply(j->m, "451", "4.3.4", "message too big to encrypt or sign (over %zu bytes)",
+                     j->s->max_size);
+    mw_msg_log_add(j->m, "pgp=tempfail:too-big");
+    return MW_TEMPFAIL;
+}
+
+static enum mw_verdict
+mw_pgp_run(struct mw_pgp_job *j)
+{
+    struct mw_pgp_gpg_conf conf = {j->s->home, j->s->passphrase};
+    enum mw_verdict v = MW_CONTINUE;
+
+    for (size_t i = 0; i < j->pm->nhdrs; i++)
+        mw_pgp_put_header(&j->raw, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
+    mw_buf_puts(&j->raw, "\r\n");
+    mw_buf_append(&j->raw, j->pm->body.data, j->pm->body.len);
+    if (mw_pgp_mime_is_encrypted(j->raw.data, j->raw.len)) {
+        mw_msg_log_add(j->m, "pgp=skipped:encrypted");
+        return MW_CONTINUE;
+    }
+    if ((j->ctx = mw_pgp_gpg_ctx(&conf, &j->err)) == NULL)
+        return mw_pgp_fail(j, 0, "gnupg", "GnuPG is unusable: %s", j->err.text);
+    if (mw_pgp_classify(j, &v) < 0 || mw_pgp_find_signer(j, &v) < 0)
+        return v;
+    if (j->nkeys == 0)
+        return mw_pgp_sign_only(j);
+    return mw_pgp_encrypt(j);
+}
+
+enum mw_verdict
+mw_pgp_flow(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw_msg *m)
+{
+    struct mw_pgp_job j = {.s = s, .pm = pm, .m = m};
+    enum mw_verdict v;
+
+    if (pm->reinjected) {
+        mw_msg_log_add(m, "pgp=skipped:reinjected");
+        return MW_CONTINUE;
+    }
+    if (s->encrypt == MW_PGP_NEVER && s->sign == MW_PGP_NEVER && mw_pgp_table_size(s->table) == 0) {
+        mw_msg_log_add(m, "pgp=skipped:disabled");
+        return MW_CONTINUE;
+    }
+    if (pm->too_big)
+        return mw_pgp_too_big(&j);
+    mw_buf_init(&j.raw);
+    v = mw_pgp_run(&j);
+    for (size_t i = 0; i < j.nkeys; i++)
+        gpgme_key_unref(j.keys[i]);
+    gpgme_key_unref(j.signer);
+    mw_free(&j.keys);
+    mw_free(&j.clear);
+    mw_buf_release(&j.raw);
+    return v;
+}

@@ -1,0 +1,278 @@
+/*
+ * gpg.c - the pgp plugin's use of GPGME (see gpg.h).
+ *
+ * Passphrases reach gpg-agent through loopback pinentry: our callback
+ * writes the configured passphrase; no pinentry program, no terminal.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gpg.h"
+#include "mw/alloc.h"
+
+struct mw_pgp_tctx {
+    gpgme_ctx_t ctx;
+    char *home; /* the home the context points at */
+};
+
+static pthread_key_t mw_pgp_key;
+static int mw_pgp_key_made;
+
+static void
+mw_pgp_tctx_free(void *p)
+{
+    struct mw_pgp_tctx *t = p;
+
+    gpgme_release(t->ctx);
+    mw_free(&t->home);
+    mw_free(&t);
+}
+
+int
+mw_pgp_gpg_init(struct mw_err *err)
+{
+    gpgme_error_t e;
+
+    if (gpgme_check_version("1.10.0") == NULL)
+        return mw_err_set(err, "GPGME is older than 1.10.0");
+    if ((e = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP)) != 0)
+        return mw_err_set(err, "no usable gpg engine: %s", gpgme_strerror(e));
+    if (!mw_pgp_key_made) {
+        if (pthread_key_create(&mw_pgp_key, mw_pgp_tctx_free) != 0)
+            return mw_err_set(err, "pthread_key_create failed");
+        mw_pgp_key_made = 1;
+    }
+    return 0;
+}
+
+void
+mw_pgp_gpg_fini(void)
+{
+    struct mw_pgp_tctx *t;
+
+    if (!mw_pgp_key_made)
+        return;
+    /* The calling thread's own context; workers released theirs when they ended. */
+    if ((t = pthread_getspecific(mw_pgp_key)) != NULL) {
+        pthread_setspecific(mw_pgp_key, NULL);
+        mw_pgp_tctx_free(t);
+    }
+    pthread_key_delete(mw_pgp_key);
+    mw_pgp_key_made = 0;
+}
+
+static gpgme_error_t
+mw_pgp_passphrase_cb(void *hook, const char *uid_hint, const char *info, int prev_bad, int fd)
+{
+    const char *pw = hook;
+    size_t len = strlen(pw), off = 0;
+
+    (void)uid_hint;
+    (void)info;
+    if (prev_bad)
+        return gpg_error(GPG_ERR_BAD_PASSPHRASE);
+    while (off < len) {
+        ssize_t n = gpgme_io_write(fd, pw + off, len - off);
+        if (n <= 0)
+            return gpg_error(GPG_ERR_CANCELED);
+        off += (size_t)n;
+    }
+    return gpgme_io_write(fd, "\n", 1) == 1 ? 0 : gpg_error(GPG_ERR_CANCELED);
+}
+
+static gpgme_ctx_t
+mw_pgp_ctx_new(const char *home, struct mw_err *err)
+{
+    gpgme_ctx_t ctx;
+    gpgme_error_t e;
+
+    if ((e = gpgme_new(&ctx)) != 0) {
+        mw_err_set(err, "gpgme_new: %s", gpgme_strerror(e));
+        return NULL;
+    }
+    if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
+        (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home)) != 0 ||
+        (e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)) != 0) {
+        mw_err_set(err, "GnuPG home %s: %s", home, gpgme_strerror(e));
+        gpgme_release(ctx);
+        return NULL;
+    }
+    gpgme_set_armor(ctx, 1);
+    gpgme_set_offline(ctx, 1);
+    return ctx;
+}
+
+gpgme_ctx_t
+mw_pgp_gpg_ctx(const struct mw_pgp_gpg_conf *conf, struct mw_err *err)
+{
+    struct mw_pgp_tctx *t = pthread_getspecific(mw_pgp_key);
+
+    if (t != NULL && strcmp(t->home, conf->home) != 0) {
+        pthread_setspecific(mw_pgp_key, NULL);
+        mw_pgp_tctx_free(t);
+        t = NULL;
+    }
+    if (t == NULL) {
+        gpgme_ctx_t ctx = mw_pgp_ctx_new(conf->home, err);
+        if (ctx == NULL)
+            return NULL;
+        t = mw_calloc(1, sizeof(*t));
+        t->ctx = ctx;
+        t->home = mw_strdup(conf->home);
+        pthread_setspecific(mw_pgp_key, t);
+    }
+    /* The passphrase string lives in the settings, which never change under a hook. */
+    gpgme_set_passphrase_cb(t->ctx, mw_pgp_passphrase_cb, (void *)conf->passphrase);
+    gpgme_signers_clear(t->ctx);
+    return t->ctx;
+}
+
+/* Whether uid's address is addr (case-insensitive; GnuPG's own address parse). */
+static int
+mw_pgp_uid_is(const gpgme_user_id_t uid, const char *addr)
+{
+    return !uid->revoked && !uid->invalid && uid->address != NULL &&
+           strcasecmp(uid->address, addr) == 0;
+}
+
+static int
+mw_pgp_key_fits(gpgme_key_t k, const char *addr, int secret)
+{
+    int uid_ok = 0, sub_ok = 0;
+
+    if (k->revoked || k->expired || k->disabled || k->invalid)
+        return 0;
+    for (gpgme_user_id_t u = k->uids; u; u = u->next)
+        uid_ok |= mw_pgp_uid_is(u, addr);
+    for (gpgme_subkey_t s = k->subkeys; s; s = s->next) {
+        if (s->revoked || s->expired || s->disabled || s->invalid)
+            continue;
+        if (secret ? s->can_sign && s->secret : s->can_encrypt)
+            sub_ok = 1;
+    }
+    return uid_ok && sub_ok;
+}
+
+int
+mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key,
+                struct mw_err *err)
+{
+    char *pattern;
+    gpgme_error_t e;
+    gpgme_key_t k, found = NULL;
+    size_t len = strlen(addr);
+
+    *key = NULL;
+    if (len == 0 || len > 320 || strpbrk(addr, "<>\n\r\t ") != NULL)
+        return 0;
+    pattern = mw_malloc(len + 3);
+    pattern[0] = '<';
+    memcpy(pattern + 1, addr, len);
+    memcpy(pattern + 1 + len, ">", 2);
+    e = gpgme_op_keylist_start(ctx, pattern, secret);
+    mw_free(&pattern);
+    if (e != 0)
+        return mw_err_set(err, "key listing for %s: %s", addr, gpgme_strerror(e));
+    while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
+        if (found == NULL && mw_pgp_key_fits(k, addr, secret))
+            found = k;
+        else
+            gpgme_key_unref(k);
+    }
+    gpgme_op_keylist_end(ctx);
+    if (gpgme_err_code(e) != GPG_ERR_EOF) {
+        gpgme_key_unref(found);
+        return mw_err_set(err, "key listing for %s: %s", addr, gpgme_strerror(e));
+    }
+    *key = found;
+    return found != NULL;
+}
+
+/* Copy a GPGME data object's bytes to out and release it. */
+static void
+mw_pgp_data_take(gpgme_data_t d, struct mw_buf *out)
+{
+    size_t n;
+    char *p = gpgme_data_release_and_get_mem(d, &n);
+
+    if (p != NULL)
+        mw_buf_append(out, p, n);
+    gpgme_free(p);
+}
+
+int
+mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, const void *data,
+                   size_t len, struct mw_buf *out, struct mw_err *err)
+{
+    gpgme_data_t in, cipher;
+    gpgme_error_t e;
+    gpgme_encrypt_flags_t fl = GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_THROW_KEYIDS;
+
+    if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) != 0)
+        return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
+    if ((e = gpgme_data_new(&cipher)) != 0) {
+        gpgme_data_release(in);
+        return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
+    }
+    gpgme_signers_clear(ctx);
+    if (signer != NULL && (e = gpgme_signers_add(ctx, signer)) == 0)
+        e = gpgme_op_encrypt_sign(ctx, keys, fl, in, cipher);
+    else if (signer == NULL)
+        e = gpgme_op_encrypt(ctx, keys, fl, in, cipher);
+    gpgme_signers_clear(ctx);
+    gpgme_data_release(in);
+    if (e == 0) {
+        gpgme_encrypt_result_t r = gpgme_op_encrypt_result(ctx);
+        if (r != NULL && r->invalid_recipients != NULL)
+            e = gpg_error(GPG_ERR_UNUSABLE_PUBKEY);
+    }
+    if (e != 0) {
+        gpgme_data_release(cipher);
+        return mw_err_set(err, "%s: %s", signer ? "encrypt+sign" : "encrypt", gpgme_strerror(e));
+    }
+    mw_pgp_data_take(cipher, out);
+    return 0;
+}
+
+int
+mw_pgp_gpg_sign(gpgme_ctx_t ctx, gpgme_key_t signer, const void *data, size_t len,
+                struct mw_buf *out, char *micalg, size_t micalg_size, struct mw_err *err)
+{
+    gpgme_data_t in, sig;
+    gpgme_error_t e;
+    gpgme_sign_result_t r;
+    const char *h;
+
+    if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) != 0)
+        return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
+    if ((e = gpgme_data_new(&sig)) != 0) {
+        gpgme_data_release(in);
+        return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
+    }
+    gpgme_signers_clear(ctx);
+    if ((e = gpgme_signers_add(ctx, signer)) == 0)
+        e = gpgme_op_sign(ctx, in, sig, GPGME_SIG_MODE_DETACH);
+    gpgme_signers_clear(ctx);
+    gpgme_data_release(in);
+    r = e == 0 ? gpgme_op_sign_result(ctx) : NULL;
+    if (e == 0 && (r == NULL || r->signatures == NULL || r->invalid_signers != NULL))
+        e = gpg_error(GPG_ERR_UNUSABLE_SECKEY);
+    if (e == 0 && (h = gpgme_hash_algo_name(r->signatures->hash_algo)) == NULL)
+        e = gpg_error(GPG_ERR_DIGEST_ALGO);
+    if (e != 0) {
+        gpgme_data_release(sig);
+        return mw_err_set(err, "sign: %s", gpgme_strerror(e));
+    }
+    snprintf(micalg, micalg_size, "pgp-%s", h);
+    for (char *p = micalg; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    mw_pgp_data_take(sig, out);
+    return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * gpg.h - the pgp plugin's use of GPGME: one context per thread, key
+ * look-up by address, encryption and signing.
+ *
+ * mw_pgp_gpg_init() runs once in the host thread before any worker thread
+ * (gpgme_check_version). Each libmilter worker thread gets its own GPGME
+ * context on first use, kept in a pthread key and reused for every message
+ * of that thread; it is released when the thread ends. A context follows
+ * the current settings: when gnupg_home changes (reload) it is re-pointed.
+ * Keys are trusted because the administrator put them into gnupg_home
+ * (GPGME_ENCRYPT_ALWAYS_TRUST); recipients' key ids are hidden
+ * (GPGME_ENCRYPT_THROW_KEYIDS) so no recipient learns another, Bcc included.
+ */
+#ifndef MW_PGP_GPG_H
+#define MW_PGP_GPG_H
+
+#include <stddef.h>
+
+#include <gpgme.h>
+
+#include "mw/buf.h"
+#include "mw/err.h"
+
+struct mw_pgp_gpg_conf {
+    const char *home;       /* GnuPG home */
+    const char *passphrase; /* for secret keys (loopback pinentry); "" if none */
+};
+
+int mw_pgp_gpg_init(struct mw_err *err);
+void mw_pgp_gpg_fini(void);
+
+/* This thread's context set up for conf; NULL with err on failure. */
+gpgme_ctx_t mw_pgp_gpg_ctx(const struct mw_pgp_gpg_conf *conf, struct mw_err *err);
+
+/*
+ * A usable key of addr (a user id with exactly that address, not revoked,
+ * expired, disabled or invalid) able to encrypt (secret = 0) or, with its
+ * secret part, to sign (secret = 1). 1 and *key (gpgme_key_unref it) when
+ * found, 0 when there is none, -1 with err when GnuPG failed.
+ */
+int mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key,
+                    struct mw_err *err);
+
+/* Encrypt (and sign with signer unless NULL) data to the NULL-terminated keys; armored. */
+int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, const void *data,
+                       size_t len, struct mw_buf *out, struct mw_err *err);
+/* Detached armored signature; micalg gets "pgp-sha256" etc. (lower case). */
+int mw_pgp_gpg_sign(gpgme_ctx_t ctx, gpgme_key_t signer, const void *data, size_t len,
+                    struct mw_buf *out, char *micalg, size_t micalg_size, struct mw_err *err);
+
+#endif

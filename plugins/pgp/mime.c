@@ -1,0 +1,211 @@
+/*
+ * mime.c - the pgp plugin's MIME work with GMime 3 (see mime.h).
+ *
+ * GMime parses the whole message from memory; nothing touches the disk.
+ * GMime's global state is set up once in the plugin's init (host thread,
+ * before the workers) and torn down in fini.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <gmime/gmime.h>
+
+#include "mime.h"
+
+void
+mw_pgp_mime_init(void)
+{
+    g_mime_init();
+}
+
+void
+mw_pgp_mime_fini(void)
+{
+    g_mime_shutdown();
+}
+
+static GMimeMessage *
+mw_pgp_parse(const char *msg, size_t len)
+{
+    GMimeStream *s = g_mime_stream_mem_new_with_buffer(msg, len);
+    GMimeParser *p = g_mime_parser_new_with_stream(s);
+    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+
+    g_object_unref(p);
+    g_object_unref(s);
+    return m;
+}
+
+/* An inline armored message: the marker at the start of a line of the body. */
+static int
+mw_pgp_inline_armor(const char *msg, size_t len)
+{
+    static const char mark[] = "-----BEGIN PGP MESSAGE-----";
+    const char *p = msg, *end = msg + len;
+
+    while ((p = memmem(p, (size_t)(end - p), mark, sizeof(mark) - 1)) != NULL) {
+        if (p == msg || p[-1] == '\n')
+            return 1;
+        p += sizeof(mark) - 1;
+    }
+    return 0;
+}
+
+int
+mw_pgp_mime_is_encrypted(const char *msg, size_t len)
+{
+    GMimeMessage *m;
+    GMimeObject *part;
+    GMimeContentType *ct;
+    int enc = 0;
+
+    if (mw_pgp_inline_armor(msg, len))
+        return 1;
+    if ((m = mw_pgp_parse(msg, len)) == NULL)
+        return 0;
+    part = g_mime_message_get_mime_part(m);
+    ct = part ? g_mime_object_get_content_type(part) : NULL;
+    if (ct != NULL && (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
+                       g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+                       g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")))
+        enc = 1;
+    g_object_unref(m);
+    return enc;
+}
+
+int
+mw_pgp_mime_entity(const char *msg, size_t len, int protect, const char *hp_headers,
+                   struct mw_buf *out, struct mw_err *err)
+{
+    GMimeMessage *m = mw_pgp_parse(msg, len);
+    GMimeObject *part;
+    GMimeFormatOptions *fo;
+    GMimeStream *s;
+    GByteArray *ba;
+
+    if (m == NULL || (part = g_mime_message_get_mime_part(m)) == NULL) {
+        if (m != NULL)
+            g_object_unref(m);
+        return mw_err_set(err, "the message has no MIME structure GMime can parse");
+    }
+    if (protect) {
+        g_mime_object_set_content_type_parameter(part, "protected-headers", "v1");
+        g_mime_object_set_content_type_parameter(part, "hp", "cipher");
+        mw_buf_puts(out, hp_headers);
+    } else {
+        g_mime_object_encode(part, GMIME_ENCODING_CONSTRAINT_7BIT);
+    }
+    fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    s = g_mime_stream_mem_new();
+    if (g_mime_object_write_to_stream(part, fo, s) < 0) {
+        g_mime_format_options_free(fo);
+        g_object_unref(s);
+        g_object_unref(m);
+        return mw_err_set(err, "cannot write the MIME entity");
+    }
+    ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+    mw_buf_append(out, ba->data, ba->len);
+    g_mime_format_options_free(fo);
+    g_object_unref(s);
+    g_object_unref(m);
+    return 0;
+}
+
+void
+mw_pgp_mime_boundary(char *b, size_t size)
+{
+    unsigned char r[16];
+    size_t n = 0;
+
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        memset(r, 0x5a, sizeof(r)); /* uniqueness only matters against the content */
+    n = (size_t)snprintf(b, size, "=-mailward-pgp-");
+    for (size_t i = 0; i < sizeof(r) && n + 3 <= size; i++, n += 2)
+        snprintf(b + n, size - n, "%02x", r[i]);
+}
+
+void
+mw_pgp_mime_encrypted(const char *boundary, const struct mw_buf *cipher, struct mw_buf *body,
+                      struct mw_buf *ctype)
+{
+    mw_buf_printf(ctype,
+                  "multipart/encrypted;\n\tprotocol=\"application/pgp-encrypted\";\n\t"
+                  "boundary=\"%s\"",
+                  boundary);
+    mw_buf_printf(body,
+                  "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"
+                  "--%s\r\n"
+                  "Content-Type: application/pgp-encrypted\r\n"
+                  "Content-Description: PGP/MIME version identification\r\n"
+                  "\r\n"
+                  "Version: 1\r\n"
+                  "\r\n"
+                  "--%s\r\n"
+                  "Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+                  "Content-Description: OpenPGP encrypted message\r\n"
+                  "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
+                  "\r\n",
+                  boundary, boundary);
+    /* GnuPG's armor has LF lines: make them CRLF. */
+    for (size_t i = 0; i < cipher->len; i++) {
+        if (cipher->data[i] == '\n' && (i == 0 || cipher->data[i - 1] != '\r'))
+            mw_buf_putc(body, '\r');
+        mw_buf_putc(body, cipher->data[i]);
+    }
+    mw_buf_printf(body, "\r\n--%s--\r\n", boundary);
+}
+
+void
+mw_pgp_mime_signed(const char *boundary, const struct mw_buf *entity, const struct mw_buf *sig,
+                   const char *micalg, struct mw_buf *body, struct mw_buf *ctype)
+{
+    mw_buf_printf(ctype,
+                  "multipart/signed; micalg=%s;\n\tprotocol=\"application/pgp-signature\";\n\t"
+                  "boundary=\"%s\"",
+                  micalg, boundary);
+    mw_buf_printf(body, "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n--%s\r\n",
+                  boundary);
+    mw_buf_append(body, entity->data, entity->len);
+    mw_buf_printf(body,
+                  "\r\n--%s\r\n"
+                  "Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+                  "Content-Description: OpenPGP digital signature\r\n"
+                  "Content-Disposition: attachment; filename=\"signature.asc\"\r\n"
+                  "\r\n",
+                  boundary);
+    for (size_t i = 0; i < sig->len; i++) {
+        if (sig->data[i] == '\n' && (i == 0 || sig->data[i - 1] != '\r'))
+            mw_buf_putc(body, '\r');
+        mw_buf_putc(body, sig->data[i]);
+    }
+    mw_buf_printf(body, "\r\n--%s--\r\n", boundary);
+}
+
+int
+mw_pgp_mime_from_addr(const char *value, char *out, size_t size)
+{
+    InternetAddressList *l = internet_address_list_parse(NULL, value);
+    int rc = -1;
+
+    if (l == NULL)
+        return -1;
+    for (int i = 0; i < internet_address_list_length(l); i++) {
+        InternetAddress *a = internet_address_list_get_address(l, i);
+        const char *addr;
+        if (!INTERNET_ADDRESS_IS_MAILBOX(a))
+            continue;
+        addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+        if (addr != NULL && strlen(addr) < size) {
+            snprintf(out, size, "%s", addr);
+            rc = 0;
+        }
+        break;
+    }
+    g_object_unref(l);
+    return rc;
+}

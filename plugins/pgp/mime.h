@@ -1,0 +1,54 @@
+/*
+ * mime.h - the pgp plugin's MIME work (GMime 3): what a message is, the
+ * entity to encrypt or sign, and the RFC 3156 bodies around the result.
+ *
+ * The entity is the original message's MIME part: its Content-* header
+ * fields and body, attachments included. For encryption the message's
+ * other header fields go inside as well (RFC 9788 header protection: the
+ * part's Content-Type gets hp="cipher" and, for older readers,
+ * protected-headers="v1"; one HP-Outer field records each outer field).
+ * For signing the entity is first re-encoded to 7 bit (quoted-printable or
+ * base64 for 8-bit and binary parts, RFC 3156 §3) and written with CRLF.
+ */
+#ifndef MW_PGP_MIME_H
+#define MW_PGP_MIME_H
+
+#include <stddef.h>
+
+#include "mw/buf.h"
+#include "mw/err.h"
+
+void mw_pgp_mime_init(void);
+void mw_pgp_mime_fini(void);
+
+/*
+ * Whether the message (header section CRLF CRLF body) is already encrypted:
+ * multipart/encrypted, application/pkcs7-mime (S/MIME), or an inline
+ * "-----BEGIN PGP MESSAGE-----" line anywhere in the body.
+ */
+int mw_pgp_mime_is_encrypted(const char *msg, size_t len);
+
+/*
+ * The entity to protect, CRLF lines, into out. protect: encryption (header
+ * protection with the non-Content header lines given in hp_headers, already
+ * "Name: value\r\n" text, which also carries the HP-Outer lines); otherwise
+ * signing (7-bit re-encoding, no extra header lines).
+ */
+int mw_pgp_mime_entity(const char *msg, size_t len, int protect, const char *hp_headers,
+                       struct mw_buf *out, struct mw_err *err);
+
+/* A fresh random MIME boundary into b (NUL-terminated, < size). */
+void mw_pgp_mime_boundary(char *b, size_t size);
+
+/* RFC 3156 §4 body around an armored ciphertext; ctype gets the Content-Type value. */
+void mw_pgp_mime_encrypted(const char *boundary, const struct mw_buf *cipher, struct mw_buf *body,
+                           struct mw_buf *ctype);
+/* RFC 3156 §5 body: the signed entity and its armored signature. */
+void mw_pgp_mime_signed(const char *boundary, const struct mw_buf *entity, const struct mw_buf *sig,
+                        const char *micalg, struct mw_buf *body, struct mw_buf *ctype);
+
+
+
+/* The first mailbox address of a From header value into out; -1 if none fits. */
+int mw_pgp_mime_from_addr(const char *value, char *out, size_t size);
+#endif

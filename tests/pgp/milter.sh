@@ -1,0 +1,142 @@
+#!/bin/sh
+# milter.sh - the pgp plugin in the real mailward-milter, replayed with client.py: encryption
+# (gpg and rnp decrypt, RFC 3156 structure, RFC 9788 protected headers), signing (gpg
+# --verify and sqv), already-encrypted mail untouched, encrypt=always without a key
+# refused, mixed recipients refused without reinject and re-injected with it.
+. "$top_srcdir/tests/world/lib.sh"
+world_up
+T=$WORLD_DIR/pgp
+mkdir -p "$T"
+PY=/usr/bin/python3
+client() { world_exec $PY "$top_srcdir/tests/pgp/client.py" 8891 127.0.0.1 "$@"; }
+check() { $PY "$top_srcdir/tests/pgp/check.py" "$@"; }
+G() { home=$1; shift; gpg --homedir "$home" --batch --pinentry-mode loopback --passphrase '' "$@"; }
+ALICE=$WORLD_GNUPG/alice@valid.test
+BOB=$WORLD_GNUPG/bob@valid.test
+
+# The milter's keystore: every user's public key, alice's key pair (she signs).
+KS=$WORLD_GNUPG/milter
+mkdir -m 700 "$KS"
+G "$KS" --import "$WORLD_GNUPG/all.asc" 2>/dev/null || world_fail "import public keys"
+G "$ALICE" --export-secret-keys alice@valid.test >"$T/alice.sec" || world_fail "export alice"
+G "$KS" --import "$T/alice.sec" 2>/dev/null || world_fail "import alice's secret key"
+
+printf 'carol@valid.test always\n.never.test never\n' >"$T/policy"
+start() {
+    WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter pgp <<CONF
+[milter]
+internal_hosts = 127.0.0.0/8
+[pgp]
+gnupg_home = $KS
+policy_table = $T/policy
+$1
+CONF
+}
+start "reinject ="
+
+cat >"$T/multi.eml" <<'EOF2'
+From: Alice <alice@valid.test>
+To: Bob <bob@valid.test>
+Subject: the secret plan
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+Message-ID: <plan@valid.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="XX"
+
+--XX
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Grüße: meet at noon.
+--XX
+Content-Type: application/octet-stream; name="plan.bin"
+Content-Disposition: attachment; filename="plan.bin"
+Content-Transfer-Encoding: base64
+
+AAECAwQFBgcICQ==
+--XX--
+EOF2
+
+# 1. alice -> bob: encrypted (and signed inside), structure, gpg and rnp decrypt.
+out=$(client "$T/multi.eml" "$T/enc.eml" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "encrypt: client says $out"
+subj=$(check encrypted "$T/enc.eml" "$T") || world_fail "encrypt: structure"
+[ "$subj" = "subject=[...]" ] || world_fail "encrypt: outer $subj"
+grep -q 'noon' "$T/enc.eml" && world_fail "encrypt: clear text in the message"
+G "$BOB" --import "$ALICE.asc" 2>/dev/null || world_fail "bob imports alice"
+gpg --homedir "$BOB" --batch --pinentry-mode loopback --passphrase "" --status-fd 3 \
+    -d "$T/cipher.asc" >"$T/inner.gpg" 3>"$T/status" 2>"$T/gpg.err" ||
+    world_fail "gpg cannot decrypt: $(cat "$T/gpg.err")"
+grep -q 'GOODSIG' "$T/status" || world_fail "encrypt: no good signature inside"
+grep -q 'ENC_TO 0000000000000000' "$T/status" || world_fail "encrypt: key ids not hidden"
+inner=$(check inner "$T/inner.gpg") || world_fail "inner entity"
+echo "$inner"
+echo "$inner" | grep -qx 'hp=cipher' || world_fail "no hp=cipher"
+echo "$inner" | grep -qx 'protected-headers=v1' || world_fail "no protected-headers=v1"
+echo "$inner" | grep -qx 'subject=the secret plan' || world_fail "inner subject"
+echo "$inner" | grep -qx 'hp-outer-subject=\[...\]' || world_fail "no HP-Outer subject"
+echo "$inner" | grep -qx 'text=Grüße: meet at noon.' || world_fail "inner text"
+echo "$inner" | grep -qx 'attachment=application/octet-stream plan.bin' || world_fail "attachment"
+mkdir -p "$T/rnp"
+G "$BOB" --export-secret-keys bob@valid.test >"$T/bob.sec" || world_fail "export bob"
+rnpkeys --homedir "$T/rnp" --import "$T/bob.sec" >/dev/null 2>&1 || world_fail "rnp import"
+rnp --homedir "$T/rnp" --password '' -d "$T/cipher.asc" --output "$T/inner.rnp" >/dev/null 2>&1 ||
+    world_fail "rnp cannot decrypt"
+cmp -s "$T/inner.gpg" "$T/inner.rnp" || world_fail "rnp and gpg disagree"
+echo "ok 1 encrypted to bob: gpg and rnp decrypt, RFC 3156 structure, RFC 9788 headers"
+
+# 2. alice -> dave (no key, if-key): signed only; gpg --verify and sqv.
+out=$(client "$T/multi.eml" "$T/sig.eml" alice@valid.test dave@valid.test)
+[ "$out" = accept ] || world_fail "sign: client says $out"
+mic=$(check signed "$T/sig.eml" "$T") || world_fail "sign: structure"
+[ "$mic" = micalg=pgp-sha512 ] || [ "$mic" = micalg=pgp-sha256 ] || world_fail "sign: $mic"
+mkdir -m 700 "$T/v"
+G "$T/v" --import "$ALICE.asc" 2>/dev/null
+G "$T/v" --verify "$T/sig.asc" "$T/data" 2>/dev/null || world_fail "gpg --verify fails"
+sqv --keyring "$ALICE.asc" "$T/sig.asc" "$T/data" >/dev/null || world_fail "sqv fails"
+echo "ok 2 signed for dave: gpg --verify and sqv accept ($mic)"
+
+# 3. Already encrypted: inline PGP and PGP/MIME pass untouched.
+printf 'From: alice@valid.test\nTo: bob@valid.test\nSubject: inline\n\n-----BEGIN PGP MESSAGE-----\n\nhQ==\n-----END PGP MESSAGE-----\n' >"$T/inline.eml"
+out=$(client "$T/inline.eml" "$T/inline.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "inline: $out"
+[ "$(tr -d '\r' <"$T/inline.out")" = "$(cat "$T/inline.eml")" ] || world_fail "inline was changed"
+cp "$T/enc.eml" "$T/mime.eml"
+out=$(client "$T/mime.eml" "$T/mime.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "pgp/mime: $out"
+cmp -s "$T/mime.eml" "$T/mime.out" || world_fail "PGP/MIME was changed"
+echo "ok 3 already encrypted mail passes untouched"
+
+# 4. carol is "always" and has no key: tempfailed with the reason.
+out=$(client "$T/multi.eml" "$T/x" alice@valid.test carol@valid.test)
+echo "$out" | grep -q '^refused: 451 4.7.1 .*no usable OpenPGP key for <carol@valid.test>' ||
+    world_fail "always without key: $out"
+# 5. Mixed recipients without reinject: refused.
+out=$(client "$T/multi.eml" "$T/x" alice@valid.test bob@valid.test dave@valid.test)
+echo "$out" | grep -q '^refused: 451 4.7.1 .*send to them separately' || world_fail "mixed: $out"
+echo "ok 4 missing key with always and mixed without reinject are tempfailed"
+grep -q 'pgp=tempfail:no-key' "$WORLD_DIR/mailward/milter.log" || world_fail "no log item"
+world_stop_daemons
+
+# 6. Mixed with reinject (smtp-sink as the milter-free port), and reject for a missing key.
+start "reinject = smtp://127.0.0.1:10026
+missing_key_action = reject"
+mkdir -p "$T/sink" && chmod 777 "$T/sink"
+ip netns exec "$WORLD_NS" smtp-sink -u postfix -d "$T/sink/%M." 127.0.0.1:10026 5 &
+sink=$!
+world_exec $PY "$top_srcdir/tests/world/wait-ports.py" 10 127.0.0.1:10026 || world_fail "no sink"
+out=$(client "$T/multi.eml" "$T/mixed.eml" alice@valid.test bob@valid.test dave@valid.test)
+kill "$sink"
+echo "$out" | grep -qx 'rcpt-del: <dave@valid.test>' || world_fail "mixed: dave not removed: $out"
+echo "$out" | grep -qx 'accept' || world_fail "mixed: $out"
+check encrypted "$T/mixed.eml" "$T" >/dev/null || world_fail "mixed: not encrypted"
+copy=$(ls "$T"/sink/* | head -1)
+[ -n "$copy" ] || world_fail "mixed: no clear copy reinjected"
+grep -q '^X-Mailward-PGP-Reinjected:' "$copy" || world_fail "no loop guard"
+grep -q 'X-Rcpt-Args: <dave@valid.test>\|RCPT.*dave@valid.test\|dave@valid.test' "$copy" || world_fail "copy not for dave"
+grep -q 'BEGIN PGP SIGNATURE' "$copy" || world_fail "clear copy not signed"
+grep -q 'BEGIN PGP MESSAGE' "$copy" && world_fail "clear copy encrypted"
+out=$(client "$T/multi.eml" "$T/x" alice@valid.test carol@valid.test)
+echo "$out" | grep -q '^refused: 550 5.7.1' || world_fail "reject action: $out"
+echo "ok 5 mixed: bob gets ciphertext, dave a signed clear copy; missing_key_action=reject"
+world_stop_daemons
