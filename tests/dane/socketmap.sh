@@ -170,4 +170,32 @@ expect plain.test "OK verify"
 expect notls.test "OK encrypt"
 expect bogus.test "TEMP DANE: DNSSEC validation of the MX records of bogus.test failed"
 world_stop_daemons
+
+# SIGTERM while walks are in flight (a time-out zone, fresh names) and drain_timeout 0:
+# the cache and the resolver answer the pending work before the plugin goes, and the
+# daemon exits 0 with a clean (sanitizer) log.
+: >"$LOG"
+world_start_policyd "dane tls-rules" <<'CONF'
+[policyd]
+drain_timeout = 0
+CONF
+world_exec /usr/bin/python3 - "$PORT" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"".join(b"%d:%s," % (len(q), q) for q in
+                   (b"mailward timeout.test", b"mailward a.timeout.test", b"mailward x1.valid.test",
+                    b"mailward x2.valid.test", b"mailward mixed.valid.test")))
+time.sleep(5)
+PY
+asker=$!
+sleep 0.5 # the answers for timeout.test are 3 s away
+world_stop_daemons
+kill "$asker" 2>/dev/null
+wait "$asker" 2>/dev/null
+grep -q 'drain_timeout: .* still waiting for answers: exiting' "$LOG" ||
+    world_fail "the daemon did not exit with lookups in flight"
+sed -n '/mailward-policyd stopped/,$p' "$LOG" | grep -q 'dane: timeout.test: MX lookup for timeout.test failed' ||
+    world_fail "the pending walk was not ended by closing the resolver"
+! grep -q 'still in progress at exit' "$LOG" || world_fail "a walk outlived the resolver"
+echo "ok: SIGTERM with DNS walks in flight: clean exit"
 echo "PASS: dane socketmap answers"
