@@ -186,6 +186,27 @@ for order in "dmarc spf dkim" "spf dmarc dkim" "dmarc"; do
     echo "ok: plugins = $order refused: $(echo "$out" | grep dmarc | head -n 1)"
 done
 
+# An unreadable public suffix list is a configuration error.
+{ cat "$WORLD_DIR/mailward/milter.conf" && echo "public_suffix_list = $T/nonexistent.dat"; } >"$T/psl.conf"
+out=$("$top_builddir/milter/mailward-milter" -n -c "$T/psl.conf" 2>&1) && world_fail "a missing PSL accepted"
+echo "$out" | grep -q "public_suffix_list (.*psl.conf:[0-9]*): $T/nonexistent.dat: No such file" ||
+    world_fail "missing PSL: $out"
+echo "ok: missing PSL refused: $(echo "$out" | grep public_suffix_list | head -n 1)"
+
+# verify = no, by a reload: the plugin stays silent.
+echo "verify = no" >>"$WORLD_DIR/mailward/milter.conf"
+sed -i '/^verify = yes$/d' "$WORLD_DIR/mailward/milter.conf"
+kill -HUP "$(cat "$WORLD_DIR/mailward/milter.pid")"
+i=0
+until [ "$(grep -c 'reload: configuration .* in use' "$log")" -ge 2 ]; do
+    i=$((i + 1))
+    [ $i -gt 200 ] && world_fail "the milter did not reload"
+    sleep 0.1
+done
+out=$(run forged $BAD alice@valid.test)
+case $out in *dmarc=* | refused:*) world_fail "verify = no still judges: $out" ;; esac
+echo "ok: verify = no: $out"
+
 # Outbound mail (from internal_hosts) is not judged.
 out=$(run forged 127.0.0.1 alice@valid.test)
 case $out in *dmarc=* | refused:*) world_fail "outbound mail judged: $out" ;; esac
