@@ -19,9 +19,9 @@
 
 struct mw_spf_engine {
     const char *name; /* "native" or "libspf2" */
-    void (*check_host)(const struct mw_spf_dns *dns, const struct mw_spf_ip *ip,
-                       const char *domain, const char *sender, const char *helo,
-                       const char *receiver, struct mw_spf_verdict *out);
+    void (*check_host)(const struct mw_spf_dns *dns, const struct mw_spf_ip *ip, const char *domain,
+                       const char *sender, const char *helo, const char *receiver,
+                       struct mw_spf_verdict *out);
 };
 
 extern const struct mw_spf_engine mw_spf_engine_native;

@@ -219,8 +219,7 @@ fetch_record(struct mw_spf_ctx *ctx, const char *name, struct mw_spf_record *rec
             mw_spf_ctx_problem(ctx, "syntax error in the SPF record at term", rec->bad,
                                rec->badlen);
         else
-            mw_spf_ctx_problem(ctx, "invalid character in the SPF record of", name,
-                               strlen(name));
+            mw_spf_ctx_problem(ctx, "invalid character in the SPF record of", name, strlen(name));
         *r = MW_SPF_PERMERROR;
     } else {
         found = 1;
