@@ -274,7 +274,7 @@ mw_pgp_make_encrypted(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *
         mw_pgp_put_value(&hp, strcasecmp(name, "Subject") == 0 ? j->s->outer_subject : value);
     }
     if (mw_pgp_mime_entity(j->raw.data, j->raw.len, 1, hp.data, &entity, &j->err) == 0 &&
-        mw_pgp_gpg_encrypt(j->ctx, j->keys, j->signer, entity.data, entity.len, &cipher,
+        mw_pgp_gpg_encrypt(j->ctx, j->keys, j->signer, j->s->hide, entity.data, entity.len, &cipher,
                            &j->err) == 0) {
         mw_pgp_mime_boundary(boundary, sizeof(boundary));
         mw_pgp_mime_encrypted(boundary, &cipher, body, ctype);

@@ -17,6 +17,7 @@ struct mw_pgp_settings {
     char *passphrase; /* "" without a passphrase file; wiped on free */
     enum mw_pgp_mode encrypt, sign;
     struct mw_pgp_table *table; /* NULL: none */
+    int hide;                   /* hide_recipients: wildcard key ids */
     int reject_missing;         /* missing_key_action = reject */
     size_t max_size;
     char too_big; /* 't'empfail, 'r'eject, 'p'ass */

@@ -208,13 +208,15 @@ mw_pgp_data_take(gpgme_data_t d, struct mw_buf *out)
 }
 
 int
-mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, const void *data,
-                   size_t len, struct mw_buf *out, struct mw_err *err)
+mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,
+                   const void *data, size_t len, struct mw_buf *out, struct mw_err *err)
 {
     gpgme_data_t in, cipher;
     gpgme_error_t e;
-    gpgme_encrypt_flags_t fl = GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_THROW_KEYIDS;
+    gpgme_encrypt_flags_t fl = GPGME_ENCRYPT_ALWAYS_TRUST;
 
+    if (hide)
+        fl |= GPGME_ENCRYPT_THROW_KEYIDS;
     if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) != 0)
         return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
     if ((e = gpgme_data_new(&cipher)) != 0) {

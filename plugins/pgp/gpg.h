@@ -9,7 +9,8 @@
  * the current settings: when gnupg_home changes (reload) it is re-pointed.
  * Keys are trusted because the administrator put them into gnupg_home
  * (GPGME_ENCRYPT_ALWAYS_TRUST); recipients' key ids are hidden
- * (GPGME_ENCRYPT_THROW_KEYIDS) so no recipient learns another, Bcc included.
+ * (GPGME_ENCRYPT_THROW_KEYIDS, [pgp] hide_recipients) so no recipient
+ * learns another from the ciphertext, Bcc included.
  */
 #ifndef MW_PGP_GPG_H
 #define MW_PGP_GPG_H
@@ -42,8 +43,9 @@ int mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *
                     struct mw_err *err);
 
 /* Encrypt (and sign with signer unless NULL) data to the NULL-terminated keys; armored. */
-int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, const void *data,
-                       size_t len, struct mw_buf *out, struct mw_err *err);
+/* hide: GPGME_ENCRYPT_THROW_KEYIDS (wildcard key ids; rnp 0.16 cannot decrypt those). */
+int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,
+                       const void *data, size_t len, struct mw_buf *out, struct mw_err *err);
 /* Detached armored signature; micalg gets "pgp-sha256" etc. (lower case). */
 int mw_pgp_gpg_sign(gpgme_ctx_t ctx, gpgme_key_t signer, const void *data, size_t len,
                     struct mw_buf *out, char *micalg, size_t micalg_size, struct mw_err *err);

@@ -56,6 +56,9 @@ static const struct mw_cfg_key mw_pgp_keys[] = {
      "Sign outbound mail with the sender's key: never, if-key, always (refuse without)."},
     {"policy_table", MW_CFG_STRING, "", 0, 0, NULL, NULL,
      "File of \"ADDRESS|DOMAIN|.DOMAIN never|if-key|always\" lines overriding encrypt."},
+    {"hide_recipients", MW_CFG_BOOL, "yes", 0, 0, NULL, NULL,
+     "Hide the recipients' key ids in the ciphertext (Bcc privacy; some readers, e.g. rnp 0.16, "
+     "cannot decrypt such messages)."},
     {"missing_key_action", MW_CFG_ENUM, "tempfail", 0, 0, "tempfail|reject", NULL,
      "When policy demands a key that is missing: tempfail (451 4.7.1) or reject (550 5.7.1)."},
     {"max_size", MW_CFG_INT, "26214400", 1024, 1073741824, NULL, NULL,
@@ -134,6 +137,7 @@ mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     mw_pgp_mode_parse(mw_config_str(cfg, "pgp", "encrypt"), &s->encrypt);
     mw_pgp_mode_parse(mw_config_str(cfg, "pgp", "sign"), &s->sign);
     s->reject_missing = strcmp(mw_config_str(cfg, "pgp", "missing_key_action"), "reject") == 0;
+    s->hide = mw_config_bool(cfg, "pgp", "hide_recipients");
     s->max_size = (size_t)mw_config_int(cfg, "pgp", "max_size");
     s->too_big = mw_config_str(cfg, "pgp", "too_big_action")[0];
     if (*s->home == '\0' || strchr(s->outer_subject, '\n') != NULL) {
