@@ -6,5 +6,8 @@ TESTS += $(world_tests)
 EXTRA_DIST += tests/world
 # EXTRA_DIST copies the directory from the build tree when it exists there
 # (VPATH), which holds this run's test logs: keep them out of the tarball.
+# The fuzz targets are found by fuzz/build.sh, not listed: ship every one of them.
 dist-hook:
 	rm -f $(distdir)/tests/world/*.log $(distdir)/tests/world/*.trs
+	cp -p $(srcdir)/fuzz/*.c $(distdir)/fuzz/
+	-cp -p $(srcdir)/fuzz/*.h $(distdir)/fuzz/ 2>/dev/null
