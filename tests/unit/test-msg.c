@@ -187,6 +187,41 @@ test_plugin_slots(void **state)
     mw_msg_free(&m);
 }
 
+/* Body replacement (the last one wins, readable by later plugins) and recipient changes. */
+static void
+test_body_and_recipients(void **state)
+{
+    struct mw_msg *m = mw_msg_create(1);
+    const struct mw_msg_change *c;
+    const unsigned char *b;
+    size_t len = 99;
+
+    (void)state;
+    mw_msg_set_mail_from(m, "<a@example.org>");
+    assert_null(mw_msg_body_replacement(m, &len));
+    assert_int_equal(len, 0);
+    mw_msg_body_replace(m, "first\r\n", 7);
+    mw_msg_body_replace(m, "second\r\n\0x", 10);
+    b = mw_msg_body_replacement(m, &len);
+    assert_int_equal(len, 10);
+    assert_memory_equal(b, "second\r\n\0x", 10);
+    mw_msg_body_replace(m, "", 0);
+    assert_non_null(mw_msg_body_replacement(m, &len));
+    assert_int_equal(len, 0);
+    mw_msg_rcpt_delete(m, "b@example.net");
+    mw_msg_rcpt_add(m, "c@example.net");
+    c = mw_msg_changes(m);
+    assert_int_equal(c->kind, MW_MSG_RCPT_DELETE);
+    assert_string_equal(c->name, "b@example.net");
+    assert_int_equal(c->next->kind, MW_MSG_RCPT_ADD);
+    assert_string_equal(c->next->name, "c@example.net");
+    assert_null(c->next->next);
+    mw_msg_reset(m);
+    assert_null(mw_msg_body_replacement(m, NULL));
+    assert_null(mw_msg_changes(m));
+    mw_msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -196,6 +231,7 @@ main(void)
         cmocka_unit_test(test_changes_entries_reply),
         cmocka_unit_test(test_plugin_slots),
         cmocka_unit_test(test_auth_results_and_quarantine),
+        cmocka_unit_test(test_body_and_recipients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
