@@ -93,14 +93,27 @@ static const struct mw_cfg_section *const mw_dane_sections[] = {&mw_dane_section
 
 /* ---- metrics ----------------------------------------------------------- */
 
+/*
+ * Count one verdict by kind: "all", "some", "none", "fail" (from DNS),
+ * "cached", "stale". Each series is looked up in the registry once.
+ */
 static void
 mw_dane_count(const char *what)
 {
+    static const char *const kinds[] = {"all", "some", "none", "fail", "cached", "stale"};
+    static struct mw_counter *counters[6];
     char labels[64];
 
-    snprintf(labels, sizeof(labels), "verdict=\"%s\"", what);
-    mw_counter_inc(mw_metrics_counter("mailward_dane_verdicts_total", labels,
-                                      "DANE verdicts, per kind (cache hits, stale answers)"));
+    for (size_t i = 0; i < 6; i++) {
+        if (strcmp(what, kinds[i]) != 0)
+            continue;
+        if (counters[i] == NULL) {
+            snprintf(labels, sizeof(labels), "verdict=\"%s\"", kinds[i]);
+            counters[i] = mw_metrics_counter("mailward_dane_verdicts_total", labels,
+                                             "DANE verdicts, per kind (cache hits, stale answers)");
+        }
+        mw_counter_inc(counters[i]);
+    }
 }
 
 /* ---- jobs -------------------------------------------------------------- */
