@@ -6,7 +6,8 @@
 # record that is no longer there; a policy is fetched again before it expires. Then a
 # slow policy host: lookups of it share one fetch, are answered NOTFOUND at the time
 # limit, the failure is remembered, and a lookup of another domain meanwhile is not
-# delayed. Finally "no policy" is remembered for negative_ttl only.
+# delayed. "No policy" is remembered for negative_ttl only. Finally SIGTERM with a fetch
+# and a lookup in flight.
 . "$top_srcdir/tests/world/lib.sh"
 . "$top_srcdir/tests/mta-sts/lib.sh"
 world_up
@@ -131,4 +132,27 @@ metric() {
 [ "$(metric unchanged)" -ge 2 ] || world_fail "metrics: unchanged ids counted: [$(metric unchanged)]"
 [ "$(metric none)" -ge 1 ] || world_fail "metrics: no-record results counted: [$(metric none)]"
 world_stop_daemons
+
+# SIGTERM with work in flight (a policy fetch from the slow host, a TXT lookup in a zone
+# that times out) and drain_timeout 0: the resolver's close ends the lookup, the plugin's
+# fini the fetch, and the daemon exits 0 with a clean (sanitizer) log.
+log2=$WORLD_DIR/mailward/policyd.log
+sts_start_policyd <<CONF
+timeout = 5
+[policyd]
+drain_timeout = 0
+CONF
+sts_ask slow.sts.test >/dev/null 2>&1 &
+a1=$!
+sts_ask timeout.test >/dev/null 2>&1 &
+a2=$!
+sleep 1
+world_stop_daemons
+wait $a1 $a2 2>/dev/null
+grep -q 'drain_timeout: .* still waiting for answers: exiting' "$log2" ||
+    world_fail "the daemon did not exit with lookups in flight"
+sed -n '/mailward-policyd stopped/,$p' "$log2" | grep -q 'mta-sts: timeout.test: TXT lookup failed' ||
+    world_fail "the pending TXT lookup was not ended by closing the resolver"
+! grep -q 'callbacks still pending at exit' "$log2" || world_fail "a callback outlived the plugin"
+echo "ok: SIGTERM with a fetch and a lookup in flight: clean exit"
 echo "PASS: mta-sts cache: id checks, re-fetch, failed fetches keep the policy, refresh, shared fetches"
