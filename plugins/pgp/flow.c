@@ -155,33 +155,50 @@ mw_pgp_fail(struct mw_pgp_job *j, int missing, const char *reason, const char *f
 static int
 mw_pgp_classify(struct mw_pgp_job *j, enum mw_verdict *v)
 {
-    size_t n = mw_msg_rcpt_count(j->m);
+    size_t n = mw_msg_rcpt_count(j->m), nask = 0;
+    const char **ask = mw_calloc(n + 1, sizeof(*ask));
+    gpgme_key_t *found = mw_calloc(n + 1, sizeof(*found));
+    int *mode = mw_calloc(n + 1, sizeof(*mode)), rc = 0;
 
     j->keys = mw_calloc(n + 1, sizeof(*j->keys));
     j->clear = mw_calloc(n + 1, sizeof(*j->clear));
     for (size_t i = 0; i < n; i++) {
+        mode[i] = mw_pgp_table_lookup(j->s->table, mw_msg_rcpt(j->m, i));
+        if (mode[i] < 0)
+            mode[i] = (int)j->s->encrypt;
+        if (mode[i] != MW_PGP_NEVER)
+            ask[nask++] = mw_msg_rcpt(j->m, i);
+    }
+    if (nask > 0 && mw_pgp_gpg_find_many(j->ctx, ask, nask, found, &j->err) < 0) {
+        *v = mw_pgp_fail(j, 0, "gnupg", "cannot look up OpenPGP keys: %s", j->err.text);
+        rc = -1;
+    }
+    for (size_t i = 0, a = 0; rc == 0 && i < n; i++) {
         const char *r = mw_msg_rcpt(j->m, i);
-        int mode = mw_pgp_table_lookup(j->s->table, r), rc = 0;
-        gpgme_key_t k = NULL;
+        gpgme_key_t k = mode[i] != MW_PGP_NEVER ? found[a++] : NULL;
 
-        if (mode < 0)
-            mode = (int)j->s->encrypt;
-        if (mode != MW_PGP_NEVER && (rc = mw_pgp_gpg_find(j->ctx, r, 0, &k, &j->err)) < 0) {
-            *v = mw_pgp_fail(j, 0, "gnupg", "cannot look up the OpenPGP key of %s: %s", r,
-                             j->err.text);
-            return -1;
-        }
-        if (rc == 0 && mode == MW_PGP_ALWAYS) {
+        if (k == NULL && mode[i] == MW_PGP_ALWAYS) {
             *v = mw_pgp_fail(j, 1, "no-key",
                              "no usable OpenPGP key for <%s>; policy requires encryption", r);
-            return -1;
-        }
-        if (rc == 1)
+            rc = -1;
+        } else if (k != NULL) {
             j->keys[j->nkeys++] = k;
-        else
+        } else {
             j->clear[j->nclear++] = r;
+        }
     }
-    return 0;
+    /* Keys not moved to j->keys (after a refusal) are released here. */
+    for (size_t a = 0; a < nask; a++) {
+        int kept = 0;
+        for (size_t i = 0; i < j->nkeys; i++)
+            kept |= j->keys[i] == found[a];
+        if (!kept)
+            gpgme_key_unref(found[a]);
+    }
+    mw_free(&ask);
+    mw_free(&found);
+    mw_free(&mode);
+    return rc;
 }
 
 /* The signing key of the From: address (else MAIL FROM); -1 after a refusal. */

@@ -195,6 +195,60 @@ mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key,
     return found != NULL;
 }
 
+/* "<addr>" patterns for the addresses GnuPG can look up (NULL-terminated, mw_free each). */
+static char **
+mw_pgp_patterns(const char *const *addrs, size_t n)
+{
+    char **pat = mw_calloc(n + 1, sizeof(*pat));
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(addrs[i]);
+        if (len == 0 || len > 320 || strpbrk(addrs[i], "<>\n\r\t ") != NULL)
+            continue;
+        pat[k] = mw_malloc(len + 3);
+        snprintf(pat[k], len + 3, "<%s>", addrs[i]);
+        k++;
+    }
+    return pat;
+}
+
+int
+mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_key_t *keys,
+                     struct mw_err *err)
+{
+    char **pat = mw_pgp_patterns(addrs, n);
+    gpgme_error_t e = 0;
+    gpgme_key_t k;
+
+    for (size_t i = 0; i < n; i++)
+        keys[i] = NULL;
+    if (pat[0] != NULL && (e = gpgme_op_keylist_ext_start(ctx, (const char **)pat, 0, 0)) == 0) {
+        while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
+            for (size_t i = 0; i < n; i++)
+                if (keys[i] == NULL && mw_pgp_key_fits(k, addrs[i], 0)) {
+                    gpgme_key_ref(k);
+                    keys[i] = k;
+                }
+            gpgme_key_unref(k);
+        }
+        gpgme_op_keylist_end(ctx);
+        if (gpgme_err_code(e) == GPG_ERR_EOF)
+            e = 0;
+    }
+    for (char **p = pat; *p; p++)
+        mw_free(p);
+    mw_free(&pat);
+    if (e != 0) {
+        for (size_t i = 0; i < n; i++) {
+            gpgme_key_unref(keys[i]);
+            keys[i] = NULL;
+        }
+        return mw_err_set(err, "key listing: %s", gpgme_strerror(e));
+    }
+    return 0;
+}
+
 /* Copy a GPGME data object's bytes to out and release it. */
 static void
 mw_pgp_data_take(gpgme_data_t d, struct mw_buf *out)

@@ -42,6 +42,14 @@ gpgme_ctx_t mw_pgp_gpg_ctx(const struct mw_pgp_gpg_conf *conf, struct mw_err *er
 int mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key,
                     struct mw_err *err);
 
+/*
+ * The encryption keys of n addresses with one key listing (one gpg run):
+ * keys[i] gets addr[i]'s key or NULL (gpgme_key_unref each). -1 with err
+ * when GnuPG failed.
+ */
+int mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_key_t *keys,
+                         struct mw_err *err);
+
 /* Encrypt (and sign with signer unless NULL) data to the NULL-terminated keys; armored. */
 /* hide: GPGME_ENCRYPT_THROW_KEYIDS (wildcard key ids; rnp 0.16 cannot decrypt those). */
 int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,

@@ -110,6 +110,12 @@ out=$(client "$T/multi.eml" "$T/x" alice@valid.test bob@valid.test dave@valid.te
 echo "$out" | grep -q '^refused: 451 4.7.1 .*send to them separately' || world_fail "mixed: $out"
 echo "ok 4 missing key with always and mixed without reinject are tempfailed"
 grep -q 'pgp=tempfail:no-key' "$WORLD_DIR/mailward/milter.log" || world_fail "no log item"
+
+# Cost: 20 encrypt+sign replays in a row (printed, not asserted).
+t0=$(date +%s%N)
+for i in $(seq 20); do client "$T/multi.eml" "$T/x" alice@valid.test bob@valid.test >/dev/null; done
+t1=$(date +%s%N)
+echo "cost: $(((t1 - t0) / 20000000)) ms per message (encrypt+sign, client.py replay included)"
 world_stop_daemons
 
 # 6. Mixed with reinject (smtp-sink as the milter-free port), and reject for a missing key.
