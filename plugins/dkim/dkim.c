@@ -1,5 +1,6 @@
 /*
- * dkim.c - the dkim plugin: DKIM verification (RFC 6376) of inbound mail.
+ * dkim.c - the dkim plugin: DKIM verification (RFC 6376) of inbound mail,
+ * signing of outbound mail (sign.h, keys.c, sign.c, keytable.c).
  *
  * DESCRIPTION
  *   For every inbound message (mw_msg_direction() == MW_INBOUND) the plugin
@@ -26,8 +27,18 @@
  *   (relaxed header canonicalization is immune to the difference; simple
  *   canonicalization of a header written "Name:value" cannot be rebuilt).
  *
+ *   For every outbound message (MW_OUTBOUND: internal_hosts or SMTP AUTH)
+ *   with a signing configuration, the headers and body go to a signer
+ *   (sign.h) that adds one DKIM-Signature per matching SigningTable line.
+ *
  *   Configuration, section [dkim]:
- *     verify        = yes   check signatures of inbound mail
+ *     verify           = yes   check signatures of inbound mail
+ *     key_table        =       OpenDKIM KeyTable file
+ *     signing_table    =       OpenDKIM SigningTable file ("refile:PATH": wildcards)
+ *     sign             = yes   sign outbound mail when both tables are set
+ *     canonicalization = relaxed/relaxed
+ *     sign_headers     =       (h=; empty: MW_DKIM_SIGN_HEADERS)
+ *     oversign_headers = From  (listed once more than present, RFC 6376 §8.15)
  *
  * MEMORY
  *   The per-message state (struct mw_dkim_msg, the libopendkim handle) lives in
@@ -49,6 +60,7 @@
 
 #include <opendkim/dkim.h>
 
+#include "dkim/sign.h"
 #include "mailward-plugin.h"
 #include "mw/alloc.h"
 #include "mw/buf.h"
@@ -59,6 +71,7 @@ struct mw_dkim_state {
     const struct mw_host *host; /* host->dns is set only before the first hook */
     DKIM_LIB *lib;
     bool verify;
+    struct mw_dkim_signcfg *sign; /* NULL: no signing */
 };
 
 struct mw_dkim_msg {
@@ -66,6 +79,7 @@ struct mw_dkim_msg {
     bool nosig;   /* libopendkim found no signature at end of headers */
     bool failed;  /* libopendkim refused a header or the body: no result */
     DKIM_STAT st; /* the status that made it fail */
+    struct mw_dkim_signer *signer; /* outbound: signing this message */
 };
 
 /* One DNS query: the answer is written into libopendkim's buffer at start. */
@@ -78,6 +92,21 @@ struct mw_dkim_query {
 static const struct mw_cfg_key mw_dkim_keys[] = {
     {"verify", MW_CFG_BOOL, "yes", 0, 0, NULL, NULL,
      "Verify the DKIM signatures of inbound mail and report them in Authentication-Results."},
+    {"key_table", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "OpenDKIM KeyTable file: lines \"NAME DOMAIN:SELECTOR:KEYPATH\" (key files mode 0600)."},
+    {"signing_table", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "OpenDKIM SigningTable file: lines \"PATTERN NAME\"; \"refile:PATH\" makes PATTERN a "
+     "wildcard such as *@example.com, every matching line signs."},
+    {"sign", MW_CFG_BOOL, "yes", 0, 0, NULL, NULL,
+     "Sign outbound mail (internal_hosts or SMTP AUTH) when key_table and signing_table are set."},
+    {"canonicalization", MW_CFG_ENUM, "relaxed/relaxed", 0, 0,
+     "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple|relaxed|simple", NULL,
+     "Header/body canonicalization of our signatures (c=)."},
+    {"sign_headers", MW_CFG_LIST, "", 0, 0, NULL, mw_dkim_header_names_check,
+     "Headers our signatures cover when present (h=); must include From. Empty: " MW_DKIM_SIGN_HEADERS
+     "."},
+    {"oversign_headers", MW_CFG_LIST, "From", 0, 0, NULL, mw_dkim_header_names_check,
+     "Headers signed once more than present, so none can be added (RFC 6376 section 8.15)."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 static const struct mw_cfg_section mw_dkim_section = {"dkim", "DKIM verification and signing.",
@@ -246,8 +275,17 @@ static int
 mw_dkim_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
 {
     struct mw_dkim_state *s = state;
+    struct mw_dkim_signcfg *sign;
 
+    /* All or nothing: on an error the previous settings stay. */
+    if (mw_dkim_signcfg_load(cfg, &sign, err) < 0)
+        return -1;
+    mw_dkim_signcfg_unref(&s->sign);
+    s->sign = sign;
     s->verify = mw_config_bool(cfg, "dkim", "verify");
+    if (sign != NULL)
+        mw_log_info("dkim: signing with %zu key(s), %zu signing table line(s)", sign->kt->n,
+                    mw_dkim_signtable_count(sign->st));
     return 0;
 }
 
@@ -259,6 +297,7 @@ mw_dkim_fini(void **state)
     if (s == NULL)
         return;
     dkim_close(s->lib);
+    mw_dkim_signcfg_unref(&s->sign);
     mw_free(state);
 }
 
@@ -272,8 +311,18 @@ mw_dkim_msg_get(struct mw_dkim_state *s, struct mw_msg *m)
     struct mw_dkim_msg *dm = *slot;
     DKIM_STAT st = DKIM_STAT_OK;
 
-    if (dm != NULL || !s->verify || mw_msg_direction(m) != MW_INBOUND)
+    if (dm != NULL)
         return dm;
+    if (mw_msg_direction(m) == MW_OUTBOUND) {
+        if (s->sign == NULL)
+            return NULL;
+        dm = mw_calloc(1, sizeof(*dm));
+        *slot = dm;
+        dm->signer = mw_dkim_signer_new(s->sign);
+        return dm;
+    }
+    if (!s->verify)
+        return NULL;
     dm = mw_calloc(1, sizeof(*dm));
     *slot = dm;
     dm->dkim = dkim_verify(s->lib, (const unsigned char *)mw_msg_queue_id(m), NULL, &st);
@@ -309,6 +358,13 @@ mw_dkim_header_hook(void *state, struct mw_msg *m, const char *name, const char 
     struct mw_buf line;
     DKIM_STAT st;
 
+    if (dm != NULL && dm->signer != NULL) {
+        mw_buf_init(&line);
+        mw_dkim_header_line(&line, name, value);
+        mw_dkim_signer_header(dm->signer, name, value, line.data, line.len);
+        mw_buf_release(&line);
+        return MW_CONTINUE;
+    }
     if (!mw_dkim_active(dm))
         return MW_CONTINUE;
     mw_buf_init(&line);
@@ -328,6 +384,10 @@ mw_dkim_eoh_hook(void *state, struct mw_msg *m)
     struct mw_dkim_msg *dm = mw_dkim_msg_get(state, m);
     DKIM_STAT st;
 
+    if (dm != NULL && dm->signer != NULL) {
+        mw_dkim_signer_eoh(dm->signer, m);
+        return MW_CONTINUE;
+    }
     if (!mw_dkim_active(dm))
         return MW_CONTINUE;
     st = dkim_eoh(dm->dkim);
@@ -346,6 +406,10 @@ mw_dkim_body_hook(void *state, struct mw_msg *m, const unsigned char *data, size
     struct mw_dkim_msg *dm = *mw_msg_data(m);
     DKIM_STAT st;
 
+    if (dm != NULL && dm->signer != NULL) {
+        mw_dkim_signer_body(dm->signer, data, len);
+        return MW_CONTINUE;
+    }
     if (!mw_dkim_active(dm) || len == 0)
         return MW_CONTINUE;
     st = dkim_body(dm->dkim, (unsigned char *)data, len);
@@ -456,6 +520,10 @@ mw_dkim_eom_hook(void *state, struct mw_msg *m)
 
     if (dm == NULL)
         return MW_CONTINUE;
+    if (dm->signer != NULL) {
+        mw_dkim_signer_eom(dm->signer, m);
+        return MW_CONTINUE;
+    }
     if (dm->nosig) {
         mw_msg_ar_add(m, "dkim=none");
         mw_msg_log_add(m, "dkim=none");
@@ -494,6 +562,7 @@ mw_dkim_done(void *state, struct mw_msg *m)
         return;
     if (dm->dkim != NULL)
         dkim_free(dm->dkim);
+    mw_dkim_signer_free(&dm->signer);
     mw_free(slot);
 }
 

@@ -10,6 +10,11 @@
 #                                                  a refusal prints only "refused: REPLY"
 #   client.py b8 MESSAGE-FILE                      the first 8 characters of each
 #                                                  DKIM-Signature's b=, top first
+#   client.py out OUT-FILE HOST PORT CLIENT-ADDR MESSAGE-FILE [MAIL-FROM]
+#                                                  the same as the second form, and writes
+#                                                  the message as the MTA would pass it on:
+#                                                  the milter's header insertions and
+#                                                  additions applied (CRLF lines)
 #
 # Like Postfix without SMFIP_HDR_LEADSPC: the blanks after the colon are dropped and folded
 # lines are joined with a bare LF; the body goes in CRLF lines, in small chunks, so the
@@ -40,8 +45,22 @@ def b8(path):
             print(re.sub(rb"\s", b"", m.group(1))[:8].decode())
 
 
-def run(host, port, addr, path, mail_from="alice@valid.test"):
+def write(out, headers, mods, body):
+    headers = [list(h) for h in headers]
+    for c, idx, name, value in mods:
+        if c == b"i":
+            headers.insert(min(idx, len(headers)), [name, value])
+        else:
+            headers.append([name, value])
+    with open(out, "wb") as f:
+        for name, value in headers:
+            f.write(name + b": " + value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n")
+        f.write(b"\r\n" + body)
+
+
+def run(host, port, addr, path, mail_from="alice@valid.test", out=None):
     held = []
+    mods = []
 
     headers, body = parse(path)
     s = socket.create_connection((host, int(port)))
@@ -63,6 +82,8 @@ def run(host, port, addr, path, mail_from="alice@valid.test"):
             c, d = recv()
             if c in (b"i", b"h"):  # insert (with its index) or add a header
                 name, value = (d[4:] if c == b"i" else d).split(b"\0")[:2]
+                idx = struct.unpack(">I", d[:4])[0] if c == b"i" else 0
+                mods.append((c, idx, name, value))
                 if name == b"Authentication-Results":
                     ar = value
                 continue
@@ -104,11 +125,15 @@ def run(host, port, addr, path, mail_from="alice@valid.test"):
     ar = reply()
     send(b"Q")
     print(re.sub(r"\s+", " ", ar.decode()) if ar is not None else "no-ar")
+    if out is not None:
+        write(out, headers, mods, body)
     for reason in held:
         print("held: " + reason)
 
 
 if sys.argv[1] == "b8":
     b8(sys.argv[2])
+elif sys.argv[1] == "out":
+    run(*sys.argv[3:8], out=sys.argv[2]) if len(sys.argv) > 7 else run(*sys.argv[3:7], out=sys.argv[2])
 else:
     run(*sys.argv[1:6])
