@@ -213,7 +213,7 @@ mw_pgp_find_signer(struct mw_pgp_job *j, enum mw_verdict *v)
         return 0;
     if (from == NULL || mw_pgp_mime_from_addr(from, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "%s", mw_msg_mail_from(j->m));
-    if ((rc = mw_pgp_gpg_find(j->ctx, addr, 1, &j->signer, &j->err)) < 0) {
+    if ((rc = mw_pgp_gpg_signer(j->ctx, j->s->home, addr, &j->signer, &j->err)) < 0) {
         *v = mw_pgp_fail(j, 0, "gnupg", "cannot look up the signing key of %s: %s", addr,
                          j->err.text);
         return -1;

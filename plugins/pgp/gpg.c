@@ -17,19 +17,35 @@
 #include "gpg.h"
 #include "mw/alloc.h"
 
+/*
+ * Every thread's context is also on a list, so fini can release the ones
+ * of threads still alive (libmilter keeps idle workers around) after
+ * deleting the key (no destructor runs after that).
+ */
 struct mw_pgp_tctx {
     gpgme_ctx_t ctx;
     char *home; /* the home the context points at */
+    struct mw_pgp_tctx *prev, *next;
 };
 
 static pthread_key_t mw_pgp_key;
 static int mw_pgp_key_made;
+static pthread_mutex_t mw_pgp_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mw_pgp_tctx *mw_pgp_list;
 
 static void
 mw_pgp_tctx_free(void *p)
 {
     struct mw_pgp_tctx *t = p;
 
+    pthread_mutex_lock(&mw_pgp_list_lock);
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        mw_pgp_list = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&mw_pgp_list_lock);
     gpgme_release(t->ctx);
     mw_free(&t->home);
     mw_free(&t);
@@ -55,17 +71,13 @@ mw_pgp_gpg_init(struct mw_err *err)
 void
 mw_pgp_gpg_fini(void)
 {
-    struct mw_pgp_tctx *t;
-
     if (!mw_pgp_key_made)
         return;
-    /* The calling thread's own context; workers released theirs when they ended. */
-    if ((t = pthread_getspecific(mw_pgp_key)) != NULL) {
-        pthread_setspecific(mw_pgp_key, NULL);
-        mw_pgp_tctx_free(t);
-    }
+    /* No hook runs now: release the contexts of every thread, ended or idle. */
     pthread_key_delete(mw_pgp_key);
     mw_pgp_key_made = 0;
+    while (mw_pgp_list != NULL)
+        mw_pgp_tctx_free(mw_pgp_list);
 }
 
 static gpgme_error_t
@@ -126,6 +138,12 @@ mw_pgp_gpg_ctx(const struct mw_pgp_gpg_conf *conf, struct mw_err *err)
         t = mw_calloc(1, sizeof(*t));
         t->ctx = ctx;
         t->home = mw_strdup(conf->home);
+        pthread_mutex_lock(&mw_pgp_list_lock);
+        t->next = mw_pgp_list;
+        if (mw_pgp_list != NULL)
+            mw_pgp_list->prev = t;
+        mw_pgp_list = t;
+        pthread_mutex_unlock(&mw_pgp_list_lock);
         pthread_setspecific(mw_pgp_key, t);
     }
     /* The passphrase string lives in the settings, which never change under a hook. */
@@ -181,10 +199,14 @@ mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key,
     if (e != 0)
         return mw_err_set(err, "key listing for %s: %s", addr, gpgme_strerror(e));
     while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
-        if (found == NULL && mw_pgp_key_fits(k, addr, secret))
+        /* The newest fitting key (the keystore's rule for the default signing key). */
+        if (mw_pgp_key_fits(k, addr, secret) &&
+            (found == NULL || k->subkeys->timestamp > found->subkeys->timestamp)) {
+            gpgme_key_unref(found);
             found = k;
-        else
+        } else {
             gpgme_key_unref(k);
+        }
     }
     gpgme_op_keylist_end(ctx);
     if (gpgme_err_code(e) != GPG_ERR_EOF) {
@@ -247,6 +269,47 @@ mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_
         return mw_err_set(err, "key listing: %s", gpgme_strerror(e));
     }
     return 0;
+}
+
+/* The fingerprint the defaults file names for addr into fpr ("" if none). */
+static void
+mw_pgp_default_fpr(const char *home, const char *addr, char *fpr, size_t size)
+{
+    char path[4096], line[1024];
+    FILE *f;
+
+    *fpr = '\0';
+    if ((size_t)snprintf(path, sizeof(path), "%s/mailward-defaults", home) >= sizeof(path) ||
+        (f = fopen(path, "r")) == NULL)
+        return;
+    for (int n = 0; n < 100000 && fgets(line, sizeof(line), f) != NULL; n++) {
+        char *save = NULL, *a = strtok_r(line, " \t\r\n", &save);
+        char *fp = a ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        if (a == NULL || *a == '#' || fp == NULL || strcasecmp(a, addr) != 0)
+            continue;
+        if (strlen(fp) < size && strspn(fp, "0123456789abcdefABCDEF") == strlen(fp))
+            snprintf(fpr, size, "%s", fp);
+        break;
+    }
+    fclose(f);
+}
+
+int
+mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
+                  struct mw_err *err)
+{
+    char fpr[65];
+    gpgme_key_t k = NULL;
+
+    mw_pgp_default_fpr(home, addr, fpr, sizeof(fpr));
+    if (*fpr != '\0' && gpgme_get_key(ctx, fpr, &k, 1) == 0) {
+        if (mw_pgp_key_fits(k, addr, 1)) {
+            *key = k;
+            return 1;
+        }
+        gpgme_key_unref(k);
+    }
+    return mw_pgp_gpg_find(ctx, addr, 1, key, err);
 }
 
 /* Copy a GPGME data object's bytes to out and release it. */

@@ -50,6 +50,15 @@ int mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *
 int mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_key_t *keys,
                          struct mw_err *err);
 
+/*
+ * The signing key of addr, as the keystore (mw/keystore.h) chooses it: the
+ * entry of the "mailward-defaults" file in home if it names a usable
+ * secret key with a user id for addr, else the newest such key. 1 and
+ * *key when found, 0 when none, -1 with err when GnuPG failed.
+ */
+int mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
+                      struct mw_err *err);
+
 /* Encrypt (and sign with signer unless NULL) data to the NULL-terminated keys; armored. */
 /* hide: GPGME_ENCRYPT_THROW_KEYIDS (wildcard key ids; rnp 0.16 cannot decrypt those). */
 int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,

@@ -79,7 +79,12 @@ echo "$inner" | grep -qx 'text=Grüße: meet at noon.' || world_fail "inner text
 echo "$inner" | grep -qx 'attachment=application/octet-stream plan.bin' || world_fail "attachment"
 echo "ok 1 encrypted to bob (hidden key ids): gpg decrypts, RFC 3156 structure, RFC 9788 headers"
 
-# 2. alice -> dave (no key, if-key): signed only; gpg --verify and sqv.
+# 2. alice -> dave (no key, if-key): signed only; gpg --verify and sqv. Alice gets a newer
+# second key in the keystore, but the keystore's defaults file names her first one.
+sleep 1
+G "$KS" --quick-gen-key 'Alice New <alice@valid.test>' ed25519 sign never 2>/dev/null ||
+    world_fail "second key for alice"
+echo "alice@valid.test $(cat "$ALICE.fpr")" >"$KS/mailward-defaults"
 out=$(client "$T/multi.eml" "$T/sig.eml" alice@valid.test dave@valid.test)
 [ "$out" = accept ] || world_fail "sign: client says $out"
 mic=$(check signed "$T/sig.eml" "$T") || world_fail "sign: structure"
@@ -88,7 +93,15 @@ mkdir -m 700 "$T/v"
 G "$T/v" --import "$ALICE.asc" 2>/dev/null
 G "$T/v" --verify "$T/sig.asc" "$T/data" 2>/dev/null || world_fail "gpg --verify fails"
 sqv --keyring "$ALICE.asc" "$T/sig.asc" "$T/data" >/dev/null || world_fail "sqv fails"
-echo "ok 2 signed for dave: gpg --verify and sqv accept ($mic)"
+echo "ok 2 signed for dave with alice's default key: gpg --verify and sqv accept ($mic)"
+# Without the defaults entry the newest key signs: alice's first key no longer verifies it.
+rm "$KS/mailward-defaults"
+client "$T/multi.eml" "$T/sig2.eml" alice@valid.test dave@valid.test >/dev/null
+check signed "$T/sig2.eml" "$T" >/dev/null || world_fail "sign (newest): structure"
+sqv --keyring "$ALICE.asc" "$T/sig.asc" "$T/data" >/dev/null 2>&1 && world_fail "the old key signed"
+G "$KS" --export alice@valid.test >"$T/alice-all.gpg"
+sqv --keyring "$T/alice-all.gpg" "$T/sig.asc" "$T/data" >/dev/null || world_fail "newest key: sqv fails"
+echo "ok 2b without a defaults entry the newest key of alice signs"
 
 # 3. Already encrypted: inline PGP and PGP/MIME pass untouched.
 printf 'From: alice@valid.test\nTo: bob@valid.test\nSubject: inline\n\n-----BEGIN PGP MESSAGE-----\n\nhQ==\n-----END PGP MESSAGE-----\n' >"$T/inline.eml"
@@ -136,6 +149,7 @@ G "$BOB" --export-secret-keys bob@valid.test >"$T/bob.sec" || world_fail "export
 rnpkeys --homedir "$T/rnp" --import "$T/bob.sec" >/dev/null 2>&1 || world_fail "rnp import"
 rnp --homedir "$T/rnp" --password '' -d "$T/cipher.asc" --output "$T/inner.rnp" >/dev/null 2>&1 ||
     world_fail "rnp cannot decrypt"
+G "$BOB" --import "$T/alice-all.gpg" 2>/dev/null || world_fail "bob imports alice's keys"
 G "$BOB" -d "$T/cipher.asc" >"$T/inner.gpg" 2>/dev/null || world_fail "gpg cannot decrypt (mixed)"
 cmp -s "$T/inner.gpg" "$T/inner.rnp" || world_fail "rnp and gpg disagree"
 copy=$(ls "$T"/sink/* | head -1)
