@@ -230,6 +230,7 @@ static void
 mw_pgp_apply_headers(struct mw_pgp_job *j, const char *ctype, const char *subject)
 {
     const struct mw_pgp_msg *pm = j->pm;
+    size_t nsubj = 0;
 
     /* Highest index first, so a deletion never moves one still to delete. */
     for (size_t i = pm->nhdrs; i-- > 0;) {
@@ -243,7 +244,14 @@ mw_pgp_apply_headers(struct mw_pgp_job *j, const char *ctype, const char *subjec
     if (mw_pgp_find_header(pm, "MIME-Version") == NULL)
         mw_msg_header_add(j->m, "MIME-Version", "1.0");
     mw_msg_header_add(j->m, "Content-Type", ctype);
-    if (subject != NULL && mw_pgp_find_header(pm, "Subject") != NULL)
+    if (subject == NULL)
+        return;
+    /* Every Subject field goes: the first is replaced, the others deleted (last first). */
+    for (size_t i = 0; i < pm->nhdrs; i++)
+        nsubj += strcasecmp(pm->hdrs[i].name, "Subject") == 0;
+    while (nsubj > 1)
+        mw_msg_header_delete(j->m, "Subject", nsubj--);
+    if (nsubj == 1)
         mw_msg_header_change(j->m, "Subject", 1, subject);
 }
 

@@ -77,6 +77,12 @@ echo "$inner" | grep -qx 'subject=the secret plan' || world_fail "inner subject"
 echo "$inner" | grep -qx 'hp-outer-subject=\[...\]' || world_fail "no HP-Outer subject"
 echo "$inner" | grep -qx 'text=Grüße: meet at noon.' || world_fail "inner text"
 echo "$inner" | grep -qx 'attachment=application/octet-stream plan.bin' || world_fail "attachment"
+# Two Subject fields: neither may survive outside.
+{ echo 'Subject: second subject'; cat "$T/multi.eml"; } >"$T/two.eml"
+out=$(client "$T/two.eml" "$T/two.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "two subjects: $out"
+[ "$(grep -c '^Subject:' "$T/two.out")" = 1 ] && grep -q '^Subject: \[\.\.\.\]' "$T/two.out" ||
+    world_fail "two subjects: $(grep '^Subject:' "$T/two.out")"
 echo "ok 1 encrypted to bob (hidden key ids): gpg decrypts, RFC 3156 structure, RFC 9788 headers"
 
 # 2. alice -> dave (no key, if-key): signed only; gpg --verify and sqv. Alice gets a newer
