@@ -18,8 +18,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const addrs[] = {"bob@example.net", "Bob@A.B.Example.NET", "x@net", "@",
-                                        "nobody", "a@", "a@.", "a@b..c", NULL};
+    static const char *const addrs[] = {"bob@example.net",
+                                        "Bob@A.B.Example.NET",
+                                        "x@net",
+                                        "@",
+                                        "nobody",
+                                        "a@",
+                                        "a@.",
+                                        "a@b..c",
+                                        NULL};
     static int opened;
     struct mw_pgp_table *t;
     struct mw_err err;

@@ -131,9 +131,8 @@ mw_pgp_find_header(const struct mw_pgp_msg *pm, const char *name)
 }
 
 /* Refuse the message: a missing key follows missing_key_action, anything else tempfails. */
-static enum mw_verdict
-mw_pgp_fail(struct mw_pgp_job *j, int missing, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static enum mw_verdict mw_pgp_fail(struct mw_pgp_job *j, int missing, const char *reason,
+                                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static enum mw_verdict
 mw_pgp_fail(struct mw_pgp_job *j, int missing, const char *reason, const char *fmt, ...)
@@ -335,8 +334,8 @@ mw_pgp_send_clear(struct mw_pgp_job *j)
         mw_buf_append(&msg, body.data, body.len);
     }
     if (rc == 0)
-        rc = mw_pgp_reinject(j->s->reinject, mw_msg_mail_from(j->m), j->clear, j->nclear,
-                             msg.data, msg.len, &j->err);
+        rc = mw_pgp_reinject(j->s->reinject, mw_msg_mail_from(j->m), j->clear, j->nclear, msg.data,
+                             msg.len, &j->err);
     mw_buf_release(&msg);
     mw_buf_release(&body);
     mw_buf_release(&ctype);
@@ -415,8 +414,8 @@ mw_pgp_too_big(struct mw_pgp_job *j)
         return MW_CONTINUE;
     }
     if (j->s->too_big == 'r') {
-        mw_msg_set_reply(j->m, "552", "5.3.4", "message too big to encrypt or sign (over %zu bytes)",
-                         j->s->max_size);
+        mw_msg_set_reply(j->m, "552", "5.3.4",
+                         "message too big to encrypt or sign (over %zu bytes)", j->s->max_size);
         mw_msg_log_add(j->m, "pgp=reject:too-big");
         return MW_REJECT;
     }

@@ -179,8 +179,7 @@ mw_pgp_key_fits(gpgme_key_t k, const char *addr, int secret)
 }
 
 int
-mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key,
-                struct mw_err *err)
+mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *key, struct mw_err *err)
 {
     char *pattern;
     gpgme_error_t e;

@@ -47,8 +47,6 @@ void mw_pgp_mime_encrypted(const char *boundary, const struct mw_buf *cipher, st
 void mw_pgp_mime_signed(const char *boundary, const struct mw_buf *entity, const struct mw_buf *sig,
                         const char *micalg, struct mw_buf *body, struct mw_buf *ctype);
 
-
-
 /* The first mailbox address of a From header value into out; -1 if none fits. */
 int mw_pgp_mime_from_addr(const char *value, char *out, size_t size);
 #endif
