@@ -31,6 +31,8 @@ struct mw_ctl_command {
 int mw_ctl_load_config(struct mw_ctl *ctl);
 /* "keys": the OpenPGP keystore (ctl/keys.c). */
 int mw_ctl_cmd_keys(struct mw_ctl *ctl, int argc, char **argv);
+/* "check": a domain's MTA-STS, DANE, SPF, DMARC and DKIM records (ctl/check.c). */
+int mw_ctl_cmd_check(struct mw_ctl *ctl, int argc, char **argv);
 /* Append s as a JSON string literal. */
 void mw_ctl_json_string(struct mw_buf *out, const char *s);
 

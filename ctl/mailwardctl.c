@@ -13,7 +13,7 @@
  *     stats      fetch both daemons' metrics endpoints and print the values
  *     version    print versions
  *   Exit codes follow sysexits.h: 64 usage, 78 configuration, 69 a daemon
- *   could not be reached.
+ *   could not be reached; "check" exits 1 when an item failed (ctl/check.c).
  */
 #include "config.h"
 
@@ -35,6 +35,8 @@ static int cmd_stats(struct mw_ctl *ctl, int argc, char **argv);
 static int cmd_version(struct mw_ctl *ctl, int argc, char **argv);
 
 static const struct mw_ctl_command commands[] = {
+    {"check", "DOMAIN [--selector SEL]",
+     "check a domain's MTA-STS, DANE, SPF, DMARC (and DKIM key) records", mw_ctl_cmd_check},
     {"config", "[keys]", "validate the configuration; \"keys\" lists every key", cmd_config},
     {"keys", "SUBCOMMAND", "the OpenPGP keystore (generate, import, export, list, delete, default)",
      mw_ctl_cmd_keys},
