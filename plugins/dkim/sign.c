@@ -214,6 +214,17 @@ mw_dkim_signer_finish(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m)
 void
 mw_dkim_signer_eom(struct mw_dkim_signer *sg, struct mw_msg *m)
 {
+    /*
+     * An earlier plugin (pgp) replaced the body: what was streamed is not
+     * what goes out, and its header changes are not ours to replay, so a
+     * signature would only fail at the receiver. Say so instead.
+     */
+    if (sg->n > 0 && mw_msg_body_replacement(m, NULL) != NULL) {
+        mw_log_error("%s: dkim: not signing: an earlier plugin replaced the body",
+                     mw_msg_queue_id(m));
+        mw_msg_log_add(m, "dkim-sign=skipped (body replaced)");
+        return;
+    }
     for (size_t i = 0; i < sg->n; i++)
         if (sg->dkim[i] != NULL)
             mw_dkim_signer_finish(sg, i, m);
