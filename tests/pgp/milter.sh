@@ -140,6 +140,7 @@ world_stop_daemons
 # 6. Mixed with reinject (smtp-sink as the milter-free port), and reject for a missing key.
 start "reinject = smtp://127.0.0.1:10026
 missing_key_action = reject
+max_size = 4096
 hide_recipients = no"
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
 ip netns exec "$WORLD_NS" smtp-sink -u postfix -d "$T/sink/%M." 127.0.0.1:10026 5 &
@@ -166,5 +167,13 @@ grep -q 'BEGIN PGP SIGNATURE' "$copy" || world_fail "clear copy not signed"
 grep -q 'BEGIN PGP MESSAGE' "$copy" && world_fail "clear copy encrypted"
 out=$(client "$T/multi.eml" "$T/x" alice@valid.test carol@valid.test)
 echo "$out" | grep -q '^refused: 550 5.7.1' || world_fail "reject action: $out"
-echo "ok 5 mixed: bob gets ciphertext (rnp and gpg decrypt), dave a signed clear copy; missing_key_action=reject"
+# Over max_size: tempfailed (too_big_action); inbound mail is never touched.
+{ cat "$T/multi.eml"; head -c 6000 /dev/zero | tr '\0' 'x' | fold -w 70; } >"$T/big.eml"
+out=$(client "$T/big.eml" "$T/x" alice@valid.test bob@valid.test)
+echo "$out" | grep -q '^refused: 451 4.3.4 message too big' || world_fail "too big: $out"
+out=$(world_exec $PY "$top_srcdir/tests/pgp/client.py" 8891 192.0.2.9 "$T/multi.eml" "$T/in.eml" \
+    alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "inbound: $out"
+grep -q 'noon' "$T/in.eml" && ! grep -q 'BEGIN PGP' "$T/in.eml" || world_fail "inbound mail was changed"
+echo "ok 5 mixed: bob gets ciphertext (rnp and gpg decrypt), dave a signed clear copy; missing_key_action=reject; too big tempfailed; inbound untouched"
 world_stop_daemons
