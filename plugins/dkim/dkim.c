@@ -75,10 +75,10 @@ struct mw_dkim_state {
 };
 
 struct mw_dkim_msg {
-    DKIM *dkim;   /* NULL: not verifying this message */
-    bool nosig;   /* libopendkim found no signature at end of headers */
-    bool failed;  /* libopendkim refused a header or the body: no result */
-    DKIM_STAT st; /* the status that made it fail */
+    DKIM *dkim;                    /* NULL: not verifying this message */
+    bool nosig;                    /* libopendkim found no signature at end of headers */
+    bool failed;                   /* libopendkim refused a header or the body: no result */
+    DKIM_STAT st;                  /* the status that made it fail */
     struct mw_dkim_signer *signer; /* outbound: signing this message */
 };
 
@@ -103,8 +103,8 @@ static const struct mw_cfg_key mw_dkim_keys[] = {
      "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple|relaxed|simple", NULL,
      "Header/body canonicalization of our signatures (c=)."},
     {"sign_headers", MW_CFG_LIST, "", 0, 0, NULL, mw_dkim_header_names_check,
-     "Headers our signatures cover when present (h=); must include From. Empty: " MW_DKIM_SIGN_HEADERS
-     "."},
+     "Headers our signatures cover when present (h=); must include From. "
+     "Empty: " MW_DKIM_SIGN_HEADERS "."},
     {"oversign_headers", MW_CFG_LIST, "From", 0, 0, NULL, mw_dkim_header_names_check,
      "Headers signed once more than present, so none can be added (RFC 6376 section 8.15)."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},

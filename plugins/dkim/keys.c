@@ -42,8 +42,10 @@ mw_dkim_read_file(const char *path, size_t max, bool secret, struct mw_buf *b, s
     }
     if (secret && (st.st_mode & 0066) != 0) {
         close(fd);
-        return mw_err_set(err, "%s: private key file has mode %04o: group or others may read or "
-                               "write it (chmod 600)", path, (unsigned int)(st.st_mode & 07777));
+        return mw_err_set(err,
+                          "%s: private key file has mode %04o: group or others may read or "
+                          "write it (chmod 600)",
+                          path, (unsigned int)(st.st_mode & 07777));
     }
     while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
         if (b->len + (size_t)r > max) {
@@ -189,8 +191,8 @@ mw_dkim_lib_setup(struct mw_dkim_signcfg *sc, const struct mw_config *cfg, struc
         return mw_err_set(err, "[dkim] sign_headers must list From (RFC 6376 §5.4)");
     if ((sc->lib = dkim_init(NULL, NULL)) == NULL)
         return mw_err_set(err, "dkim: libopendkim initialisation failed");
-    if (dkim_options(sc->lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, sc->signhdrs,
-                     sizeof(char **)) != DKIM_STAT_OK ||
+    if (dkim_options(sc->lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, sc->signhdrs, sizeof(char **)) !=
+            DKIM_STAT_OK ||
         dkim_options(sc->lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS, sc->oversign,
                      sizeof(char **)) != DKIM_STAT_OK)
         return mw_err_set(err, "dkim: libopendkim refuses the header lists");
@@ -234,8 +236,7 @@ mw_dkim_tables_load(struct mw_dkim_signcfg *sc, const char *ktspec, const char *
 }
 
 int
-mw_dkim_signcfg_load(const struct mw_config *cfg, struct mw_dkim_signcfg **out,
-                     struct mw_err *err)
+mw_dkim_signcfg_load(const struct mw_config *cfg, struct mw_dkim_signcfg **out, struct mw_err *err)
 {
     const char *ktspec = mw_config_str(cfg, "dkim", "key_table");
     const char *stspec = mw_config_str(cfg, "dkim", "signing_table");

@@ -326,16 +326,19 @@ mw_dkim_signtable_match(const struct mw_dkim_signtable *st, const char *local, c
     memcpy(addr + strlen(local) + 1, domain, strlen(domain) + 1);
     if (st->regex) {
         for (size_t i = 0; i < st->n; i++)
-            if (mw_dkim_wildcard(st->v[i].pattern, addr) && !mw_dkim_add_key(idx, &n, max, st->v[i].key))
+            if (mw_dkim_wildcard(st->v[i].pattern, addr) &&
+                !mw_dkim_add_key(idx, &n, max, st->v[i].key))
                 break;
     } else {
         for (size_t i = 0; i < st->n; i++)
-            if (strcasecmp(st->v[i].pattern, addr) == 0 && !mw_dkim_add_key(idx, &n, max, st->v[i].key))
+            if (strcasecmp(st->v[i].pattern, addr) == 0 &&
+                !mw_dkim_add_key(idx, &n, max, st->v[i].key))
                 break;
         bool by_addr = n > 0;
 
         for (size_t i = 0; !by_addr && i < st->n; i++)
-            if (strcasecmp(st->v[i].pattern, domain) == 0 && !mw_dkim_add_key(idx, &n, max, st->v[i].key))
+            if (strcasecmp(st->v[i].pattern, domain) == 0 &&
+                !mw_dkim_add_key(idx, &n, max, st->v[i].key))
                 break;
     }
     mw_free(&addr);

@@ -99,8 +99,7 @@ mw_dkim_signer_start(struct mw_dkim_signer *sg, size_t k, const char *fromdomain
                   (const unsigned char *)key->selector, (const unsigned char *)d, sg->sc->hcanon,
                   sg->sc->bcanon, sg->sc->keys[k].alg, -1, &st);
     if (h == NULL) {
-        mw_log_error("%s: dkim: cannot sign with key %s: %s", id, key->name,
-                     dkim_getresultstr(st));
+        mw_log_error("%s: dkim: cannot sign with key %s: %s", id, key->name, dkim_getresultstr(st));
         return -1;
     }
     for (size_t off = 0; off < sg->headers.len && st == DKIM_STAT_OK;) {
@@ -111,8 +110,7 @@ mw_dkim_signer_start(struct mw_dkim_signer *sg, size_t k, const char *fromdomain
     if (st == DKIM_STAT_OK)
         st = dkim_eoh(h);
     if (st != DKIM_STAT_OK) {
-        mw_log_error("%s: dkim: key %s: headers refused: %s", id, key->name,
-                     dkim_getresultstr(st));
+        mw_log_error("%s: dkim: key %s: headers refused: %s", id, key->name, dkim_getresultstr(st));
         dkim_free(h);
         return -1;
     }
@@ -132,8 +130,7 @@ mw_dkim_signer_eoh(struct mw_dkim_signer *sg, struct mw_msg *m)
 
     if (sg->skip == NULL && sg->nfrom != 1)
         sg->skip = sg->nfrom == 0 ? "no From header" : "several From headers";
-    if (sg->skip == NULL &&
-        mw_dmarc_from_parse(sg->from, strlen(sg->from), &f, &err) < 0)
+    if (sg->skip == NULL && mw_dmarc_from_parse(sg->from, strlen(sg->from), &f, &err) < 0)
         sg->skip = "unparsable From";
     if (sg->skip == NULL && (f.mailboxes != 1 || f.other[0] != '\0'))
         sg->skip = "not one address in From";

@@ -43,32 +43,32 @@
 #include "mw/err.h"
 #include "mw/msg.h"
 
-#define MW_DKIM_SIG_MAX 8          /* signatures per message at most */
-#define MW_DKIM_KEYFILE_MAX 65536  /* bytes of a private key file */
+#define MW_DKIM_SIG_MAX 8         /* signatures per message at most */
+#define MW_DKIM_KEYFILE_MAX 65536 /* bytes of a private key file */
 #define MW_DKIM_TABLEFILE_MAX (16 * 1024 * 1024)
 #define MW_DKIM_HEADERS_MAX (1024 * 1024) /* header bytes kept for signing */
 
 /* sign_headers when empty: OpenDKIM's list (RFC 6376 §5.4.1), the message id and MIME headers. */
 #define MW_DKIM_SIGN_HEADERS                                                                       \
     "From Reply-To Subject Date To Cc Resent-Date Resent-From Resent-Sender Resent-To "            \
-    "Resent-Cc In-Reply-To References Message-ID MIME-Version Content-Type "                      \
+    "Resent-Cc In-Reply-To References Message-ID MIME-Version Content-Type "                       \
     "Content-Transfer-Encoding List-Id List-Help List-Unsubscribe List-Subscribe List-Post "       \
     "List-Owner List-Archive"
 
 struct mw_dkim_signkey {
     unsigned char *pem; /* the key file's text, NUL-terminated (wiped on free) */
     size_t len;
-    dkim_alg_t alg;     /* DKIM_SIGN_RSASHA256 or DKIM_SIGN_ED25519SHA256 */
+    dkim_alg_t alg; /* DKIM_SIGN_RSASHA256 or DKIM_SIGN_ED25519SHA256 */
 };
 
 struct mw_dkim_signcfg {
     int refs;
-    DKIM_LIB *lib;                  /* signing only: sign/oversign header lists set */
+    DKIM_LIB *lib; /* signing only: sign/oversign header lists set */
     struct mw_dkim_keytable *kt;
     struct mw_dkim_signtable *st;
-    struct mw_dkim_signkey *keys;   /* one per KeyTable entry */
+    struct mw_dkim_signkey *keys; /* one per KeyTable entry */
     dkim_canon_t hcanon, bcanon;
-    char **signhdrs, **oversign;    /* lowercased, NULL-terminated */
+    char **signhdrs, **oversign; /* lowercased, NULL-terminated */
 };
 
 /* Load the [dkim] signing settings; *out is NULL when signing is off. */
