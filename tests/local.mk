@@ -15,3 +15,4 @@ include tests/spf-plugin.mk
 include tests/dane.mk
 include tests/pgp.mk
 include tests/keys.mk
+include tests/ctl.mk
