@@ -12,19 +12,19 @@
  * public suffix list, psl.c; policy.c reads p, sp, pct, adkim, aspf).
  *
  * DKIM (RFC 6376) with --selector: the key record at SEL._domainkey.DOMAIN,
- * its tags v, k, p, t; p decoded with OpenSSL (RSA: SubjectPublicKeyInfo
+ * its tags v, k, p, t (dkim-record.c); p decoded with OpenSSL (RSA: SubjectPublicKeyInfo
  * or RSAPublicKey, its size; ed25519: the raw 32-byte key of RFC 8463);
  * an empty p= is a revoked key.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
+#include "dkim-record.h"
 #include "dmarc/discover.h"
 #include "dmarc/policy.h"
 #include "dmarc/psl.h"
@@ -162,37 +162,6 @@ ck_dmarc(const struct ck_ctx *c, struct ck_item *it)
     mw_dmarc_lookup_release(&l);
 }
 
-/* The value of tag (RFC 6376 section 3.2 tag-list) in rec into out, blanks removed; -1 if absent.
- */
-static int
-ck_dkim_tag(const char *rec, const char *tag, struct mw_buf *out)
-{
-    size_t tl = strlen(tag);
-
-    for (const char *p = rec; *p;) {
-        size_t len = strcspn(p, ";");
-        const char *s = p, *end = p + len;
-
-        while (s < end && isspace((unsigned char)*s))
-            s++;
-        if ((size_t)(end - s) > tl && strncmp(s, tag, tl) == 0) {
-            const char *v = s + tl;
-            while (v < end && isspace((unsigned char)*v))
-                v++;
-            if (v < end && *v == '=') {
-                for (v++; v < end; v++)
-                    if (!isspace((unsigned char)*v))
-                        mw_buf_putc(out, *v);
-                mw_buf_putc(out, '\0');
-                out->len--;
-                return 0;
-            }
-        }
-        p = *end ? end + 1 : end;
-    }
-    return -1;
-}
-
 /* The public key p= of key type k: its size in bits, or -1 with why. */
 static int
 ck_dkim_key(const char *k, const char *p, struct mw_err *why)
@@ -238,37 +207,36 @@ ck_dkim_key(const char *k, const char *p, struct mw_err *why)
 
 /* Judge one key record. */
 static void
-ck_dkim_record(const char *rec, struct ck_item *it)
+ck_dkim_record(const char *rec, size_t len, struct ck_item *it)
 {
-    struct mw_buf v, k, p, t;
+    struct ck_dkim_rec r;
     struct mw_err why;
     int bits;
 
-    mw_buf_init(&v), mw_buf_init(&k), mw_buf_init(&p), mw_buf_init(&t);
-    if (ck_dkim_tag(rec, "v", &v) == 0 && strcmp(v.data, "DKIM1") != 0)
-        ck_set(it, CK_FAIL, "v=%s: not DKIM1", v.data);
-    if (ck_dkim_tag(rec, "k", &k) < 0)
-        mw_buf_puts(&k, "rsa");
-    ck_detail(it, "key type", "%s", k.data);
-    if (ck_dkim_tag(rec, "t", &t) == 0 && strchr(t.data, 'y') != NULL)
+    if (ck_dkim_rec_parse(rec, len, &r, &why) < 0) {
+        ck_set(it, CK_FAIL, "invalid key record: %s", why.text);
+        return;
+    }
+    ck_detail(it, "key type", "%s", r.k);
+    if (r.testing)
         ck_set(it, CK_WARN, "t=y: the domain is testing DKIM");
-    if (ck_dkim_tag(rec, "p", &p) < 0) {
+    if (r.p == NULL) {
         ck_set(it, CK_FAIL, "no p= tag");
-    } else if (p.len == 0) {
+    } else if (r.p[0] == '\0') {
         ck_detail(it, "key", "revoked");
         ck_set(it, CK_FAIL, "the key is revoked (empty p=)");
-    } else if ((bits = ck_dkim_key(k.data, p.data, &why)) < 0) {
+    } else if ((bits = ck_dkim_key(r.k, r.p, &why)) < 0) {
         ck_set(it, CK_FAIL, "%s", why.text);
     } else {
-        ck_detail(it, "key", "%s %d bits", k.data, bits);
-        if (strcmp(k.data, "rsa") == 0 && bits < 1024)
+        ck_detail(it, "key", "%s %d bits", r.k, bits);
+        if (strcmp(r.k, "rsa") == 0 && bits < 1024)
             ck_set(it, CK_FAIL, "RSA key of %d bits: verifiers refuse keys below 1024 (RFC 8301)",
                    bits);
-        else if (strcmp(k.data, "rsa") == 0 && bits < 2048)
+        else if (strcmp(r.k, "rsa") == 0 && bits < 2048)
             ck_set(it, CK_WARN, "RSA key of %d bits: 2048 or more recommended", bits);
-        ck_set(it, CK_OK, "%s key, %d bits", k.data, bits);
+        ck_set(it, CK_OK, "%s key, %d bits", r.k, bits);
     }
-    mw_buf_release(&v), mw_buf_release(&k), mw_buf_release(&p), mw_buf_release(&t);
+    ck_dkim_rec_release(&r);
 }
 
 void
@@ -289,9 +257,7 @@ ck_dkim(const struct ck_ctx *c, struct ck_item *it)
         ck_set(it, CK_FAIL, "no key record at %s", name);
     else if (n > 1)
         ck_set(it, CK_FAIL, "%zu TXT records at %s: exactly one expected", n, name);
-    else if (strlen(recs[0].data) != recs[0].len)
-        ck_set(it, CK_FAIL, "the key record holds a NUL byte");
     else
-        ck_dkim_record(recs[0].data, it);
+        ck_dkim_record(recs[0].data, recs[0].len, it);
     ck_txt_free(&recs, n);
 }

@@ -4,6 +4,7 @@
 sbin_PROGRAMS += ctl/mailwardctl
 ctl_mailwardctl_SOURCES = ctl/mailwardctl.c ctl/ctl.h ctl/keys.c \
 	ctl/check.c ctl/check.h ctl/check-sts.c ctl/check-dane.c ctl/check-mail.c \
+	ctl/dkim-record.c ctl/dkim-record.h \
 	plugins/mta-sts/policy.c plugins/mta-sts/policy.h \
 	plugins/dane/verdict.c plugins/dane/verdict.h \
 	plugins/dmarc/discover.c plugins/dmarc/discover.h \
