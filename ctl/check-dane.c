@@ -31,6 +31,7 @@ static void
 ck_dane_ask(const struct ck_ctx *c, const char *name, int type, struct mw_dane_rr *rr,
             struct mw_dns_answer **keep, struct ck_item *it)
 {
+    char key[MW_DNS_NAME_MAX + 16];
     struct mw_dns_answer *a = NULL;
     struct mw_err err;
 
@@ -48,7 +49,12 @@ ck_dane_ask(const struct ck_ctx *c, const char *name, int type, struct mw_dane_r
         ck_dns_why(a, &err); /* "NAME: why" */
         if (strncmp(err.text, name, skip) != 0 || err.text[skip] != ':')
             skip = 0;
-        ck_detail(it, name, "%s", err.text + skip + (skip ? 2 : 0));
+        snprintf(key, sizeof(key), "%s %s", name,
+                 type == MW_DNS_MX     ? "MX"
+                 : type == MW_DNS_A    ? "A"
+                 : type == MW_DNS_AAAA ? "AAAA"
+                                       : "TLSA");
+        ck_detail(it, key, "%s", err.text + skip + (skip ? 2 : 0));
     }
     if (keep != NULL)
         *keep = a;

@@ -139,7 +139,8 @@ ck_sts_fetch(const struct ck_ctx *c, const char *host, const char *resolve, stru
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ctype);
     if (status != 200) {
-        mw_err_set(why, "%s: HTTP status %ld (redirects are not followed)", url, status);
+        mw_err_set(why, "%s: HTTP status %ld%s", url, status,
+                   status >= 300 && status < 400 ? " (redirects are not followed)" : "");
         goto out;
     }
     if (ctype == NULL || strncasecmp(ctype, "text/plain", 10) != 0 ||

@@ -97,6 +97,7 @@ PY
 json 1 bogus.test <<'PY'
 assert i['dane']['verdict'] == 'fail' and i['dane']['details']['mx dnssec'] == 'bogus', i['dane']
 assert 'DNSSEC validation' in i['dane']['summary']
+assert i['dane']['details']['bogus.test MX'].startswith('DNSSEC bogus ('), i['dane']
 assert i['spf']['verdict'] == 'fail' and 'DNSSEC bogus' in i['spf']['summary'], i['spf']
 assert i['mta-sts']['verdict'] == 'fail' and i['dmarc']['verdict'] == 'fail'
 PY
@@ -126,6 +127,9 @@ assert i['mta-sts']['verdict'] == 'fail' and 'HTTP status 301' in i['mta-sts']['
 PY
 json 0 testing.sts.test <<'PY'
 assert i['mta-sts']['verdict'] == 'warn' and 'testing' in i['mta-sts']['summary']
+PY
+json 1 notfound.sts.test <<'PY'
+assert i['mta-sts']['summary'].endswith('mta-sts.txt: HTTP status 404'), i['mta-sts']
 PY
 json 1 twotxt.sts.test <<'PY'
 assert i['mta-sts']['verdict'] == 'fail' and '2 v=STSv1 records' in i['mta-sts']['summary']
