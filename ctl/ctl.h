@@ -29,6 +29,8 @@ struct mw_ctl_command {
 
 /* Load and validate the configuration once; problems are logged; -1 on failure. */
 int mw_ctl_load_config(struct mw_ctl *ctl);
+/* "cache": show or flush a domain's entries in the shared cache (ctl/cache.c). */
+int mw_ctl_cmd_cache(struct mw_ctl *ctl, int argc, char **argv);
 /* "keys": the OpenPGP keystore (ctl/keys.c). */
 int mw_ctl_cmd_keys(struct mw_ctl *ctl, int argc, char **argv);
 /* "check": a domain's MTA-STS, DANE, SPF, DMARC and DKIM records (ctl/check.c). */

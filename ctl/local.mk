@@ -2,7 +2,7 @@
 # MTA-STS parsers, the DANE verdict, the SPF record parser (libmwspf) and the
 # DMARC discovery, policy and public suffix list code.
 sbin_PROGRAMS += ctl/mailwardctl
-ctl_mailwardctl_SOURCES = ctl/mailwardctl.c ctl/ctl.h ctl/keys.c \
+ctl_mailwardctl_SOURCES = ctl/mailwardctl.c ctl/ctl.h ctl/keys.c ctl/cache.c \
 	ctl/check.c ctl/check.h ctl/check-sts.c ctl/check-dane.c ctl/check-mail.c \
 	ctl/dkim-record.c ctl/dkim-record.h \
 	plugins/mta-sts/policy.c plugins/mta-sts/policy.h \

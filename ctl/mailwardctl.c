@@ -35,6 +35,8 @@ static int cmd_stats(struct mw_ctl *ctl, int argc, char **argv);
 static int cmd_version(struct mw_ctl *ctl, int argc, char **argv);
 
 static const struct mw_ctl_command commands[] = {
+    {"cache", "show|flush DOMAIN", "what the shared (Redis) cache holds about a domain; forget it",
+     mw_ctl_cmd_cache},
     {"check", "DOMAIN [--selector SEL]",
      "check a domain's MTA-STS, DANE, SPF, DMARC (and DKIM key) records", mw_ctl_cmd_check},
     {"config", "[keys]", "validate the configuration; \"keys\" lists every key", cmd_config},

@@ -16,3 +16,4 @@ include tests/dane.mk
 include tests/pgp.mk
 include tests/keys.mk
 include tests/ctl.mk
+include tests/ctl-cache.mk

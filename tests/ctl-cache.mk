@@ -1,0 +1,3 @@
+# tests: mailwardctl cache show|flush against the world's Redis.
+TESTS += tests/ctl/cache.sh
+EXTRA_DIST += tests/ctl/cache.sh
