@@ -84,6 +84,7 @@ mw_pgp_msg_free(struct mw_pgp_msg **pmp)
     }
     mw_free(&pm->hdrs);
     mw_buf_release(&pm->body);
+    mw_wipe(pm->password, sizeof(pm->password));
     mw_free(pmp);
 }
 
@@ -225,10 +226,10 @@ mw_pgp_find_signer(struct mw_pgp_job *j, enum mw_verdict *v)
 }
 
 /* Record the new top-level header: Content-* replaced by ctype, Subject maybe replaced. */
-static void
-mw_pgp_apply_headers(struct mw_pgp_job *j, const char *ctype, const char *subject)
+void
+mw_pgp_apply_headers(struct mw_msg *m, const struct mw_pgp_msg *pm, const char *ctype,
+                     const char *subject)
 {
-    const struct mw_pgp_msg *pm = j->pm;
     size_t nsubj = 0;
 
     /* Highest index first, so a deletion never moves one still to delete. */
@@ -238,20 +239,20 @@ mw_pgp_apply_headers(struct mw_pgp_job *j, const char *ctype, const char *subjec
             continue;
         for (size_t k = 0; k <= i; k++)
             idx += strcasecmp(pm->hdrs[k].name, pm->hdrs[i].name) == 0;
-        mw_msg_header_delete(j->m, pm->hdrs[i].name, idx);
+        mw_msg_header_delete(m, pm->hdrs[i].name, idx);
     }
     if (mw_pgp_find_header(pm, "MIME-Version") == NULL)
-        mw_msg_header_add(j->m, "MIME-Version", "1.0");
-    mw_msg_header_add(j->m, "Content-Type", ctype);
+        mw_msg_header_add(m, "MIME-Version", "1.0");
+    mw_msg_header_add(m, "Content-Type", ctype);
     if (subject == NULL)
         return;
     /* Every Subject field goes: the first is replaced, the others deleted (last first). */
     for (size_t i = 0; i < pm->nhdrs; i++)
         nsubj += strcasecmp(pm->hdrs[i].name, "Subject") == 0;
     while (nsubj > 1)
-        mw_msg_header_delete(j->m, "Subject", nsubj--);
+        mw_msg_header_delete(m, "Subject", nsubj--);
     if (nsubj == 1)
-        mw_msg_header_change(j->m, "Subject", 1, subject);
+        mw_msg_header_change(m, "Subject", 1, subject);
 }
 
 /* The multipart/signed body and its Content-Type. */
@@ -359,7 +360,7 @@ mw_pgp_sign_only(struct mw_pgp_job *j)
         v = mw_pgp_fail(j, 0, "gnupg", "cannot sign the message: %s", j->err.text);
     } else {
         mw_msg_body_replace(j->m, body.data, body.len);
-        mw_pgp_apply_headers(j, ctype.data, NULL);
+        mw_pgp_apply_headers(j->m, j->pm, ctype.data, NULL);
         mw_msg_log_add(j->m, "pgp=signed");
     }
     mw_buf_release(&body);
@@ -389,7 +390,7 @@ mw_pgp_encrypt(struct mw_pgp_job *j)
         for (size_t i = 0; i < j->nclear; i++)
             mw_msg_rcpt_delete(j->m, j->clear[i]);
         mw_msg_body_replace(j->m, body.data, body.len);
-        mw_pgp_apply_headers(j, ctype.data, j->s->outer_subject);
+        mw_pgp_apply_headers(j->m, j->pm, ctype.data, j->s->outer_subject);
         if (j->nclear > 0)
             mw_msg_log_add(j->m, "pgp=encrypted:%zu%s,reinjected:%zu", j->nkeys,
                            j->signer ? ",signed" : "", j->nclear);
@@ -425,16 +426,22 @@ mw_pgp_too_big(struct mw_pgp_job *j)
     return MW_TEMPFAIL;
 }
 
+void
+mw_pgp_msg_raw(const struct mw_pgp_msg *pm, struct mw_buf *raw)
+{
+    for (size_t i = 0; i < pm->nhdrs; i++)
+        mw_pgp_put_header(raw, pm->hdrs[i].name, pm->hdrs[i].value);
+    mw_buf_puts(raw, "\r\n");
+    mw_buf_append(raw, pm->body.data, pm->body.len);
+}
+
 static enum mw_verdict
 mw_pgp_run(struct mw_pgp_job *j)
 {
     struct mw_pgp_gpg_conf conf = {j->s->home, j->s->passphrase};
     enum mw_verdict v = MW_CONTINUE;
 
-    for (size_t i = 0; i < j->pm->nhdrs; i++)
-        mw_pgp_put_header(&j->raw, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
-    mw_buf_puts(&j->raw, "\r\n");
-    mw_buf_append(&j->raw, j->pm->body.data, j->pm->body.len);
+    mw_pgp_msg_raw(j->pm, &j->raw);
     if (mw_pgp_mime_is_encrypted(j->raw.data, j->raw.len)) {
         mw_msg_log_add(j->m, "pgp=skipped:encrypted");
         return MW_CONTINUE;

@@ -3,9 +3,10 @@
 plugin_LTLIBRARIES += plugins/pgp.la
 plugins_pgp_la_SOURCES = plugins/pgp/pgp.c plugins/pgp/flow.c plugins/pgp/flow.h \
 	plugins/pgp/policy.c plugins/pgp/policy.h plugins/pgp/gpg.c plugins/pgp/gpg.h \
-	plugins/pgp/mime.c plugins/pgp/mime.h plugins/pgp/reinject.c plugins/pgp/reinject.h
+	plugins/pgp/mime.c plugins/pgp/mime.h plugins/pgp/reinject.c plugins/pgp/reinject.h \
+	plugins/pgp/password.c plugins/pgp/password.h plugins/pgp/pwflow.c
 plugins_pgp_la_CFLAGS = $(AM_CFLAGS) $(GPGME_CFLAGS) $(GMIME_CFLAGS) $(CURL_CFLAGS)
 # -z nodelete: GPGME (engine info) and GLib/GMime (type system) keep global state with no
 # teardown; unloading them at exit would turn it into leak reports. The module stays mapped.
 plugins_pgp_la_LDFLAGS = $(mw_plugin_ldflags) -Wl,-z,nodelete
-plugins_pgp_la_LIBADD = lib/libmailward.la $(GPGME_LIBS) $(GMIME_LIBS) $(CURL_LIBS)
+plugins_pgp_la_LIBADD = lib/libmwkeystore.la lib/libmailward.la $(GPGME_LIBS) $(GMIME_LIBS) $(CURL_LIBS)

@@ -21,6 +21,10 @@
  *   Log item: pgp=encrypted:N[,signed][,reinjected:M] | signed |
  *   skipped:REASON | tempfail:REASON | reject:REASON.
  *
+ *   Password mode (pwflow.c): an authenticated sender's outbound message
+ *   with an Encrypt-Password field is encrypted with that password instead
+ *   (no keys, no signature); the field is removed from every message.
+ *
  *   List the plugin before dkim ("pgp dkim"): a DKIM signer must sign the
  *   final body, which it reads with mw_msg_body_replacement().
  *
@@ -44,6 +48,7 @@
 #include "mailward-plugin.h"
 #include "mime.h"
 #include "mw/alloc.h"
+#include "mw/keystore.h"
 #include "mw/log.h"
 #include "reinject.h"
 
@@ -72,6 +77,8 @@ static const struct mw_cfg_key mw_pgp_keys[] = {
      "Subject of the outer (unprotected) header of an encrypted message."},
     {"passphrase_file", MW_CFG_STRING, "", 0, 0, NULL, NULL,
      "File holding the passphrase of the secret (signing) keys; empty: keys without one."},
+    {"password_explanation", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "Text part of a password-encrypted message (\\n: line break); empty: the built-in text."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -97,6 +104,7 @@ mw_pgp_settings_free(struct mw_pgp_settings **sp)
     mw_free(&s->home);
     mw_free(&s->reinject);
     mw_free(&s->outer_subject);
+    mw_free(&s->explanation);
     mw_free(sp);
 }
 
@@ -123,6 +131,29 @@ mw_pgp_read_passphrase(const char *path, char **out, struct mw_err *err)
     return 0;
 }
 
+/* password_explanation with "\\n" made a line break; NULL when empty. */
+static char *
+mw_pgp_explanation(const char *text)
+{
+    char *out, *o;
+
+    if (*text == '\0')
+        return NULL;
+    out = o = mw_malloc(strlen(text) + 2);
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '\\' && p[1] == 'n') {
+            *o++ = '\n';
+            p++;
+        } else {
+            *o++ = *p;
+        }
+    }
+    if (o[-1] != '\n')
+        *o++ = '\n';
+    *o = '\0';
+    return out;
+}
+
 static int
 mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
 {
@@ -130,10 +161,12 @@ mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     struct mw_pgp_settings *s = mw_calloc(1, sizeof(*s));
     const char *table = mw_config_str(cfg, "pgp", "policy_table");
     const char *pwfile = mw_config_str(cfg, "pgp", "passphrase_file");
+    struct mw_err gerr = {{0}};
 
     s->home = mw_strdup(mw_config_str(cfg, "pgp", "gnupg_home"));
     s->reinject = mw_strdup(mw_config_str(cfg, "pgp", "reinject"));
     s->outer_subject = mw_strdup(mw_config_str(cfg, "pgp", "outer_subject"));
+    s->explanation = mw_pgp_explanation(mw_config_str(cfg, "pgp", "password_explanation"));
     mw_pgp_mode_parse(mw_config_str(cfg, "pgp", "encrypt"), &s->encrypt);
     mw_pgp_mode_parse(mw_config_str(cfg, "pgp", "sign"), &s->sign);
     s->reject_missing = strcmp(mw_config_str(cfg, "pgp", "missing_key_action"), "reject") == 0;
@@ -151,6 +184,9 @@ mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     }
     if (s->passphrase == NULL)
         s->passphrase = mw_strdup("");
+    /* Password mode needs AES-256 and S2K 3 from gpg.conf; without them it tempfails. */
+    if (mw_keystore_gpgconf(s->home, &gerr) < 0)
+        mw_log_warn("pgp: %s: password-encrypted messages will be refused", gerr.text);
     mw_pgp_settings_free(&st->set);
     st->set = s;
     mw_log_info("pgp: gnupg_home %s, encrypt %s, sign %s, %zu policy rules", s->home,
@@ -190,9 +226,10 @@ mw_pgp_msg_get(struct mw_msg *m)
 {
     void **slot = mw_msg_data(m);
 
-    if (*slot == NULL && mw_msg_direction(m) == MW_OUTBOUND) {
+    if (*slot == NULL) {
         struct mw_pgp_msg *pm = mw_calloc(1, sizeof(*pm));
         mw_buf_init(&pm->body);
+        pm->outbound = mw_msg_direction(m) == MW_OUTBOUND;
         *slot = pm;
     }
     return *slot;
@@ -204,7 +241,9 @@ mw_pgp_header(void *state, struct mw_msg *m, const char *name, const char *value
     struct mw_pgp_state *st = state;
     struct mw_pgp_msg *pm = mw_pgp_msg_get(m);
 
-    if (pm != NULL)
+    if (strcasecmp(name, MW_PGP_PASSWORD_HEADER) == 0)
+        mw_pgp_pw_header(pm, m, value);
+    else if (pm->outbound)
         mw_pgp_msg_header(pm, st->set, name, value);
     return MW_CONTINUE;
 }
@@ -215,7 +254,7 @@ mw_pgp_body(void *state, struct mw_msg *m, const unsigned char *data, size_t len
     struct mw_pgp_state *st = state;
     struct mw_pgp_msg *pm = mw_pgp_msg_get(m);
 
-    if (pm == NULL || pm->too_big)
+    if (!pm->outbound || pm->too_big)
         return MW_CONTINUE;
     if (pm->size + len > st->set->max_size) {
         pm->too_big = 1;
@@ -233,8 +272,12 @@ mw_pgp_eom(void *state, struct mw_msg *m)
 {
     struct mw_pgp_state *st = state;
     struct mw_pgp_msg *pm = mw_pgp_msg_get(m);
+    enum mw_verdict v;
+    int done = 0;
 
-    if (pm == NULL)
+    if (pm->npw > 0 && (v = mw_pgp_pw_eom(st->set, pm, m, &done), done))
+        return v;
+    if (!pm->outbound)
         return MW_CONTINUE;
     return mw_pgp_flow(st->set, pm, m);
 }

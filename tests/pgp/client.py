@@ -6,8 +6,10 @@
 # Prints one line per envelope change ("rcpt-add: X", "rcpt-del: X") and then
 # "accept", or "refused: CODE TEXT" (then OUT-FILE is not written). OUT-FILE gets the
 # rebuilt message with CRLF lines, as the MTA would queue it.
+# MW_CLIENT_AUTH=USER in the environment: the client authenticated as USER ({auth_authen}).
 # Like Postfix without SMFIP_HDR_LEADSPC: the blank after the colon is dropped, folds are
 # bare LF; the body goes in CRLF lines and in chunks.
+import os
 import re
 import socket
 import struct
@@ -97,7 +99,8 @@ def run(port, addr, path, out, mail_from, *rcpts):
     reply()
     send(b"H", z(b"client.example"))
     reply()
-    send(b"D", b"M" + z(b"i", b"4PGP"))
+    auth = os.environ.get("MW_CLIENT_AUTH", "").encode()
+    send(b"D", b"M" + z(b"i", b"4PGP") + (z(b"{auth_authen}", auth) if auth else b""))
     send(b"M", z(b"<" + mail_from.encode() + b">"))
     reply()
     for r in rcpts:
