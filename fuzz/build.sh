@@ -15,6 +15,8 @@ for f in "$src"/fuzz/fuzz-*.c; do
     name=$(basename "$f" .c)
     # A target may name extra sources on a line "// fuzz-sources: path ...".
     extra=$(sed -n 's|^// fuzz-sources: *||p' "$f" | sed "s|[^ ]*|$src/&|g")
+    # ... and pkg-config packages on a line "// fuzz-pkgs: name ...".
+    pkgs=$(sed -n 's|^// fuzz-pkgs: *||p' "$f")
     # shellcheck disable=SC2086
-    clang $flags $incs -o "$out/$name" "$f" $core $extra $(pkg-config --cflags --libs inih)
+    clang $flags $incs -o "$out/$name" "$f" $core $extra $(pkg-config --cflags --libs inih $pkgs)
 done
