@@ -24,6 +24,9 @@
  *   Password mode (pwflow.c): an authenticated sender's outbound message
  *   with an Encrypt-Password field is encrypted with that password instead
  *   (no keys, no signature); the field is removed from every message.
+ *   Log items pgp=password-encrypted, pgp=reject:password-fields|
+ *   password-value, pgp=tempfail:password; pgp-password=ignored when the
+ *   field came from an inbound or unauthenticated client.
  *
  *   List the plugin before dkim ("pgp dkim"): a DKIM signer must sign the
  *   final body, which it reads with mw_msg_body_replacement().
