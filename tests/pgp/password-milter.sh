@@ -112,6 +112,22 @@ out=$(MW_CLIENT_AUTH=alice client 127.0.0.1 "$T/empty.eml" "$T/x" alice@valid.te
 echo "$out" | grep -q '^refused: 550 5.7.1 Encrypt-Password value unusable' || world_fail "empty: $out"
 echo "ok 3 several fields and an empty value are refused (550 5.7.1)"
 
+# Over max_size: refused, never passed in clear (too_big_action = pass does not apply).
+world_stop_daemons
+WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter pgp <<CONF
+[milter]
+internal_hosts = 127.0.0.0/8
+[pgp]
+gnupg_home = $KS
+max_size = 1024
+too_big_action = pass
+CONF
+{ cat "$T/pw.eml"; head -c 3000 /dev/zero | tr '\0' 'x' | fold -w 70; } >"$T/big.eml"
+out=$(MW_CLIENT_AUTH=alice client 127.0.0.1 "$T/big.eml" "$T/x" alice@valid.test bob@valid.test)
+echo "$out" | grep -q '^refused: 451 4.3.4 message too big to encrypt with a password' ||
+    world_fail "too big: $out"
+echo "ok 3b over max_size: 451 4.3.4 even with too_big_action = pass"
+
 # 4. The password is in no file of the world's logs (nor anywhere under WORLD_DIR but the
 # test's own inputs).
 world_stop_daemons
