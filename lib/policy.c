@@ -208,18 +208,28 @@ mw_tlsq_is_parent(const struct mw_tlsq *q)
     return q->is_parent;
 }
 
+/* The current plugin's one answer to q (reply or fallback): no longer pending; its text into b. */
+static void mw_tlsq_take(struct mw_tlsq *q, struct mw_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+mw_tlsq_take(struct mw_tlsq *q, struct mw_buf *b, const char *fmt, va_list ap)
+{
+    if (!q->pending)
+        mw_log_panic("plugin %s answered TLS question %s twice", q->by, q->domain);
+    q->pending = 0;
+    mw_buf_init(b);
+    mw_buf_vprintf(b, fmt, ap);
+}
+
 void
 mw_tlsq_reply(struct mw_tlsq *q, enum mw_tls_answer answer, const char *fmt, ...)
 {
     struct mw_buf b;
     va_list ap;
 
-    if (!q->pending)
-        mw_log_panic("plugin %s answered TLS question %s twice", q->by, q->domain);
-    q->pending = 0;
-    mw_buf_init(&b);
     va_start(ap, fmt);
-    mw_buf_vprintf(&b, fmt, ap);
+    mw_tlsq_take(q, &b, fmt, ap);
     va_end(ap);
     if (answer != MW_TLS_NOTFOUND && answer != MW_TLS_OK && answer != MW_TLS_TEMP &&
         answer != MW_TLS_PERM)
@@ -247,12 +257,8 @@ mw_tlsq_fallback(struct mw_tlsq *q, const char *fmt, ...)
     struct mw_buf b;
     va_list ap;
 
-    if (!q->pending)
-        mw_log_panic("plugin %s answered TLS question %s twice", q->by, q->domain);
-    q->pending = 0;
-    mw_buf_init(&b);
     va_start(ap, fmt);
-    mw_buf_vprintf(&b, fmt, ap);
+    mw_tlsq_take(q, &b, fmt, ap);
     va_end(ap);
     if (!mw_policy_text_ok(b.data, b.len) || b.len == 0) {
         mw_log_error("plugin %s: malformed fallback for %s (empty, too long or control "
