@@ -29,24 +29,7 @@ for prefix in m r; do
 done
 
 STS_PLUGINS=mta-sts sts_start_policyd </dev/null
-cat >"$WORLD_DIR/mailward/mta-sts-daemon.yml" <<YML
-host: 127.0.0.1
-port: $STS_RESOLVER_PORT
-reuse_port: true
-shutdown_timeout: 2
-cache:
-  type: internal
-  options:
-    cache_size: 10000
-default_zone:
-  strict_testing: false
-  timeout: 4
-YML
-SSL_CERT_FILE=$WORLD_CA ip netns exec "$WORLD_NS" mta-sts-daemon -v warn \
-    -c "$WORLD_DIR/mailward/mta-sts-daemon.yml" </dev/null >"$WORLD_LOG/mta-sts-daemon.log" 2>&1 &
-RESOLVER=$!
-world_exec /usr/bin/python3 "$top_srcdir/tests/world/wait-ports.py" "$WORLD_WAIT" \
-    "127.0.0.1:$STS_RESOLVER_PORT" || world_fail "mta-sts-daemon did not start"
+STS_RESOLVER_LOG=warn STS_RESOLVER_CACHE=10000 sts_start_resolver
 
 MW_PORT=${WORLD_SOCKETMAP##*:}
 # Warm both caches, and check both daemons answer the same for the cached domains.
@@ -70,5 +53,5 @@ run "mailward uncached" "$MW_PORT" "$WORLD_DIR/uncached-m.keys" once
 run "resolver uncached" "$STS_RESOLVER_PORT" "$WORLD_DIR/uncached-r.keys" once
 echo "ratio cached   mailward/resolver: $(ratio mailward-cached resolver-cached) ($CONNS connections, ${SECS} s each)"
 echo "ratio uncached mailward/resolver: $(ratio mailward-uncached resolver-uncached)"
-kill "$RESOLVER" 2>/dev/null
+sts_stop_resolver
 world_stop_daemons

@@ -14,6 +14,8 @@
 #                                 MODE: remove it (the host answers 404)
 #   sts_start_resolver            postfix-mta-sts-resolver (mta-sts-daemon) on
 #                                 127.0.0.1:$STS_RESOLVER_PORT, trusting the world's CA
+#                                 (log level $STS_RESOLVER_LOG, default debug; cache
+#                                 size $STS_RESOLVER_CACHE, default 1000)
 #   sts_sorted ANSWER             ANSWER with the match= list sorted (the resolver lists
 #                                 the patterns in no fixed order)
 #   sts_redis ARGS...             redis-cli against the world's Redis
@@ -89,12 +91,12 @@ shutdown_timeout: 2
 cache:
   type: internal
   options:
-    cache_size: 1000
+    cache_size: ${STS_RESOLVER_CACHE:-1000}
 default_zone:
   strict_testing: false
   timeout: 4
 YML
-    SSL_CERT_FILE=$WORLD_CA ip netns exec "$WORLD_NS" mta-sts-daemon -v debug \
+    SSL_CERT_FILE=$WORLD_CA ip netns exec "$WORLD_NS" mta-sts-daemon -v "${STS_RESOLVER_LOG:-debug}" \
         -c "$WORLD_DIR/mailward/mta-sts-daemon.yml" </dev/null >"$WORLD_LOG/mta-sts-daemon.log" 2>&1 &
     STS_RESOLVER_PID=$!
     world_exec /usr/bin/python3 "$top_srcdir/tests/world/wait-ports.py" "$WORLD_WAIT" \
