@@ -1,14 +1,15 @@
 /*
- * socketmap-load.c - a load client for Postfix socketmap servers (socketmap_table(5)):
- * CONNS connections, each asking one question at a time the way Postfix does, for
- * SECONDS or until the keys run out. Keys are read from KEYFILE, one per line; with
- * "cycle" the list repeats (cached lookups), with "once" every key is asked once
- * (uncached lookups: the first sight of each domain).
+ * socketmap-load.c - a load client for Postfix socketmap servers (socketmap_table(5)).
+ * CONNS connections, each with up to DEPTH questions in flight (1: one at a time, the
+ * way Postfix asks; more: pipelined), for SECONDS or until the keys run out. Keys come
+ * from KEYFILE, one per line, cycled (warm: answers from the server's cache) or, with -o,
+ * each asked once (cold: the first sight of each key). See socketmap-load(1).
  *
- *   socketmap-load HOST PORT MAPNAME CONNS SECONDS KEYFILE cycle|once
+ *   socketmap-load [-c CONNS] [-d DEPTH] [-t SECONDS] [-m MAPNAME] [-o] HOST:PORT KEYFILE
  *
- * Prints one line: requests, seconds, rate, and the count per answer word.
- * A benchmark tool, not a test: it asserts nothing.
+ * Prints one line: requests, seconds, rate, latency p50/p90/p99/max (a question's write
+ * to its answer's arrival) and the count per answer word. A benchmark tool: it asserts
+ * nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,22 +24,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXCONN 1024
-#define BUFSZ 100100
+#define MAXCONN 4096
+#define MAXDEPTH 1024
+#define INSZ 65536
 
 struct conn {
     int fd;
-    char out[512];
-    size_t outlen, outoff;
-    char in[BUFSZ];
+    char *out;
+    size_t outlen, outoff, outcap;
+    char in[INSZ];
     size_t inlen;
-    int busy; /* a question is out */
+    double sent[MAXDEPTH]; /* ring of the questions in flight */
+    unsigned head, inflight;
 };
 
 static char **keys;
 static size_t nkeys, next_key;
-static int cycle;
+static int once, depth = 1;
+static const char *map = "mailward";
 static unsigned long n_ok, n_notfound, n_temp, n_perm, n_other;
+static float *lat;
+static size_t nlat, caplat;
 
 static double
 now(void)
@@ -46,7 +52,7 @@ now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -66,7 +72,7 @@ load_keys(const char *path)
             cap = cap ? cap * 2 : 1024;
             keys = realloc(keys, cap * sizeof(*keys));
             if (keys == NULL)
-                exit(1);
+                exit(71);
         }
         keys[nkeys++] = strdup(line);
     }
@@ -76,14 +82,14 @@ load_keys(const char *path)
 
 /* Queue the next question on c; 0 when the keys ran out. */
 static int
-ask(struct conn *c, const char *map)
+ask(struct conn *c, double t)
 {
     const char *key;
     char q[480];
     int n;
 
     if (next_key == nkeys) {
-        if (!cycle)
+        if (once)
             return 0;
         next_key = 0;
     }
@@ -91,9 +97,15 @@ ask(struct conn *c, const char *map)
     n = snprintf(q, sizeof(q), "%s %s", map, key);
     if (n < 0 || (size_t)n >= sizeof(q))
         return 0;
-    c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%d:%s,", n, q);
-    c->outoff = 0;
-    c->busy = 1;
+    if (c->outlen + 500 > c->outcap) {
+        c->outcap = c->outcap * 2 + 1024;
+        c->out = realloc(c->out, c->outcap);
+        if (c->out == NULL)
+            exit(71);
+    }
+    c->outlen += (size_t)snprintf(c->out + c->outlen, c->outcap - c->outlen, "%d:%s,", n, q);
+    c->sent[(c->head + c->inflight) % MAXDEPTH] = t;
+    c->inflight++;
     return 1;
 }
 
@@ -112,106 +124,189 @@ count(const char *a, size_t len)
         n_other++;
 }
 
-/* A complete netstring in c->in: count it, drop it; 1 if one was there. */
-static int
-take_answer(struct conn *c)
+static void
+record(double t)
 {
-    char *colon = memchr(c->in, ':', c->inlen);
-    size_t len, used;
+    if (nlat == caplat) {
+        caplat = caplat ? caplat * 2 : 65536;
+        lat = realloc(lat, caplat * sizeof(*lat));
+        if (lat == NULL)
+            exit(71);
+    }
+    lat[nlat++] = (float)t;
+}
 
-    if (colon == NULL)
+/* Take every complete netstring in c->in; how many, or -1 on garbage. */
+static int
+take_answers(struct conn *c, double t)
+{
+    size_t off = 0;
+    int got = 0;
+
+    for (;;) {
+        char *colon = memchr(c->in + off, ':', c->inlen - off);
+        char *end;
+        size_t len, used;
+
+        if (colon == NULL)
+            break;
+        len = strtoul(c->in + off, &end, 10);
+        if (end != colon || len > INSZ)
+            return -1;
+        used = (size_t)(colon - (c->in + off)) + 1 + len + 1;
+        if (c->inlen - off < used)
+            break;
+        if (c->inflight == 0)
+            return -1;
+        count(colon + 1, len);
+        record(t - c->sent[c->head]);
+        c->head = (c->head + 1) % MAXDEPTH;
+        c->inflight--;
+        off += used;
+        got++;
+    }
+    memmove(c->in, c->in + off, c->inlen - off);
+    c->inlen -= off;
+    return got;
+}
+
+static int
+cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double
+pct(double p)
+{
+    size_t i = nlat ? (size_t)(p / 100.0 * (double)(nlat - 1) + 0.5) : 0;
+
+    return nlat ? (double)lat[i] * 1e6 : 0;
+}
+
+static int
+open_conn(struct conn *c, const struct sockaddr_in *sa)
+{
+    int one = 1;
+
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (c->fd < 0 || connect(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+        perror("socketmap-load: connect");
+        return -1;
+    }
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fcntl(c->fd, F_SETFL, O_NONBLOCK);
+}
+
+/* Serve one connection's events; -1 when it failed. */
+static int
+serve(struct conn *c, short revents, int *active)
+{
+    ssize_t n;
+    double t;
+    int got;
+
+    if (revents & POLLOUT) {
+        n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+        if (n < 0 && errno != EAGAIN)
+            return -1;
+        if (n > 0)
+            c->outoff += (size_t)n;
+        if (c->outoff == c->outlen)
+            c->outoff = c->outlen = 0;
+    }
+    if (!(revents & (POLLIN | POLLHUP | POLLERR)))
         return 0;
-    len = strtoul(c->in, NULL, 10);
-    used = (size_t)(colon - c->in) + 1 + len + 1;
-    if (c->inlen < used)
-        return 0;
-    count(colon + 1, len);
-    memmove(c->in, c->in + used, c->inlen - used);
-    c->inlen -= used;
-    c->busy = 0;
-    return 1;
+    n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+    if (n <= 0)
+        return n < 0 && errno == EAGAIN ? 0 : -1;
+    c->inlen += (size_t)n;
+    t = now();
+    if ((got = take_answers(c, t)) < 0)
+        return -1;
+    while (got-- > 0)
+        if (!ask(c, t))
+            break;
+    if (c->inflight == 0)
+        (*active)--;
+    return 0;
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: socketmap-load [-c CONNS] [-d DEPTH] [-t SECONDS] [-m MAPNAME] [-o] HOST:PORT KEYFILE\n");
+    exit(64);
 }
 
 int
 main(int argc, char **argv)
 {
     static struct conn conns[MAXCONN];
-    struct pollfd pfd[MAXCONN];
+    static struct pollfd pfd[MAXCONN];
     struct sockaddr_in sa;
-    int nconn, seconds, active;
-    double start, end;
-    unsigned long done = 0;
+    int nconn = 32, seconds = 10, active = 0, ch;
+    double start, end, t;
+    char *colon;
 
-    if (argc != 8) {
-        fprintf(stderr, "usage: socketmap-load HOST PORT MAPNAME CONNS SECONDS KEYFILE cycle|once\n");
-        return 64;
+    while ((ch = getopt(argc, argv, "c:d:m:ot:")) != -1) {
+        switch (ch) {
+        case 'c': nconn = atoi(optarg); break;
+        case 'd': depth = atoi(optarg); break;
+        case 'm': map = optarg; break;
+        case 'o': once = 1; break;
+        case 't': seconds = atoi(optarg); break;
+        default: usage();
+        }
     }
-    nconn = atoi(argv[4]);
-    seconds = atoi(argv[5]);
-    cycle = strcmp(argv[7], "cycle") == 0;
-    if (nconn < 1 || nconn > MAXCONN || seconds < 1 || load_keys(argv[6]) < 0) {
-        fprintf(stderr, "socketmap-load: bad CONNS/SECONDS or no keys in %s\n", argv[6]);
-        return 64;
+    if (argc - optind != 2 || nconn < 1 || nconn > MAXCONN || seconds < 1 || depth < 1 || depth > MAXDEPTH)
+        usage();
+    if (load_keys(argv[optind + 1]) < 0) {
+        fprintf(stderr, "socketmap-load: no keys in %s\n", argv[optind + 1]);
+        return 66;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
-    sa.sin_port = htons((unsigned short)atoi(argv[2]));
-    if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1)
-        return 64;
-    for (int i = 0; i < nconn; i++) {
-        int one = 1;
-
-        conns[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (conns[i].fd < 0 || connect(conns[i].fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-            perror("socketmap-load: connect");
+    colon = strrchr(argv[optind], ':');
+    if (colon == NULL)
+        usage();
+    *colon = '\0';
+    sa.sin_port = htons((unsigned short)atoi(colon + 1));
+    if (inet_pton(AF_INET, argv[optind], &sa.sin_addr) != 1)
+        usage();
+    for (int i = 0; i < nconn; i++)
+        if (open_conn(&conns[i], &sa) < 0)
             return 69;
-        }
-        setsockopt(conns[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        fcntl(conns[i].fd, F_SETFL, O_NONBLOCK);
-    }
     start = now();
     end = start + seconds;
-    active = 0;
-    for (int i = 0; i < nconn; i++)
-        if (ask(&conns[i], argv[3]))
+    for (int i = 0; i < nconn; i++) {
+        for (int d = 0; d < depth; d++)
+            if (!ask(&conns[i], start))
+                break;
+        if (conns[i].inflight > 0)
             active++;
-    while (active > 0 && now() < end) {
+    }
+    while (active > 0 && (t = now()) < end) {
         for (int i = 0; i < nconn; i++) {
-            pfd[i].fd = conns[i].busy ? conns[i].fd : -1;
-            pfd[i].events = conns[i].outoff < conns[i].outlen ? POLLOUT : POLLIN;
+            pfd[i].fd = conns[i].inflight > 0 ? conns[i].fd : -1;
+            pfd[i].events = (short)(POLLIN | (conns[i].outoff < conns[i].outlen ? POLLOUT : 0));
             pfd[i].revents = 0;
         }
         if (poll(pfd, (nfds_t)nconn, 100) < 0 && errno != EINTR)
             return 70;
-        for (int i = 0; i < nconn; i++) {
-            struct conn *c = &conns[i];
-            ssize_t n;
-
-            if (pfd[i].revents == 0)
-                continue;
-            if (c->outoff < c->outlen) {
-                n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
-                if (n > 0)
-                    c->outoff += (size_t)n;
-                continue;
-            }
-            n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-            if (n <= 0) {
-                if (n < 0 && errno == EAGAIN)
-                    continue;
-                fprintf(stderr, "socketmap-load: the server closed a connection\n");
+        for (int i = 0; i < nconn; i++)
+            if (pfd[i].revents != 0 && serve(&conns[i], pfd[i].revents, &active) < 0) {
+                fprintf(stderr, "socketmap-load: the server closed a connection or sent garbage\n");
                 return 70;
             }
-            c->inlen += (size_t)n;
-            if (take_answer(c)) {
-                done++;
-                if (!ask(c, argv[3]))
-                    active--;
-            }
-        }
     }
     end = now();
-    printf("requests=%lu seconds=%.2f rate=%.0f/s OK=%lu NOTFOUND=%lu TEMP=%lu PERM=%lu other=%lu\n",
-           done, end - start, done / (end - start), n_ok, n_notfound, n_temp, n_perm, n_other);
+    qsort(lat, nlat, sizeof(*lat), cmp_float);
+    printf("requests=%zu seconds=%.2f rate=%.0f/s p50=%.0fus p90=%.0fus p99=%.0fus max=%.0fus "
+           "OK=%lu NOTFOUND=%lu TEMP=%lu PERM=%lu other=%lu\n",
+           nlat, end - start, (double)nlat / (end - start), pct(50), pct(90), pct(99),
+           nlat ? (double)lat[nlat - 1] * 1e6 : 0.0, n_ok, n_notfound, n_temp, n_perm, n_other);
     return 0;
 }

@@ -1,0 +1,126 @@
+# bench/lib.sh - what the bench/run-*.sh scripts share (sourced after tests/world/lib.sh).
+#
+#   bench_init NAME          world up, the load clients located, $B (scratch dir) made
+#   bench_median CMD...      runs CMD $BENCH_RUNS times (each prints one load-client line),
+#                            prints the line whose rate= is the median
+#   bench_field LINE KEY     the value of KEY=... in a load-client line (unit stripped)
+#   bench_result SECTION CASE LINE [NOTE]   appends a row to $BENCH_RESULTS (tab-separated)
+#   bench_rss_watch PID      samples PID's VmRSS every 0.1 s into $B/rss.PID until
+#                            bench_rss_stop PID, which prints the peak in MB
+#   bench_start NAME PORT CMD...   starts a peer daemon inside the world, waits for PORT
+#   bench_stop NAME          SIGTERM to a peer started with bench_start
+# Environment: BENCH_SECONDS (per run, default 5), BENCH_RUNS (default 3), BENCH_RESULTS
+# (default $top_srcdir/bench/results.tsv), BENCH_CONNS (default 8).
+set -u
+BENCH_SECONDS=${BENCH_SECONDS:-5}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_CONNS=${BENCH_CONNS:-8}
+BENCH_RESULTS=${BENCH_RESULTS:-$top_srcdir/bench/results.tsv}
+
+bench_init() {
+    . "$top_srcdir/tests/world/lib.sh"
+    MILTER_LOAD=$top_builddir/bench/milter-load
+    SOCKETMAP_LOAD=$top_builddir/bench/socketmap-load
+    for b in "$MILTER_LOAD" "$SOCKETMAP_LOAD"; do
+        [ -x "$b" ] || { echo "bench: $b is not built (make in $top_builddir)"; exit 1; }
+    done
+    world_up
+    B=$WORLD_DIR/bench-$1
+    mkdir -p "$B"
+    BENCH_PEERS=
+}
+
+bench_field() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=\([0-9.]*\).*/\1/p" | head -n 1
+}
+
+bench_median() {
+    local i
+    : >"$B/runs"
+    i=0
+    while [ $i -lt "$BENCH_RUNS" ]; do
+        "$@" >>"$B/runs" 2>>"$B/runs.err" || echo "rate=0 error" >>"$B/runs"
+        i=$((i + 1))
+    done
+    # sort by rate, take the middle line
+    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) { r = $i; sub(/^rate=/, "", r); sub(/\/s$/, "", r) } print r "\t" $0 }' \
+        "$B/runs" | sort -n | awk -v n="$BENCH_RUNS" 'NR == int((n + 1) / 2) { sub(/^[^\t]*\t/, ""); print }'
+}
+
+bench_result() {
+    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$BENCH_RESULTS"
+    printf '%-10s %-34s %s %s\n' "$1" "$2" "$3" "${4:-}"
+}
+
+bench_rss_watch() {
+    (
+        while kill -0 "$1" 2>/dev/null && [ ! -e "$B/rss.$1.stop" ]; do
+            sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null
+            sleep 0.1
+        done >"$B/rss.$1"
+    ) &
+    BENCH_RSS_PID=$!
+}
+
+bench_rss_stop() {
+    touch "$B/rss.$1.stop"
+    wait "$BENCH_RSS_PID" 2>/dev/null
+    rm -f "$B/rss.$1.stop"
+    sort -n "$B/rss.$1" | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'
+}
+
+# bench_start NAME PORT CMD...: CMD runs in the world's namespace, its PID kept as NAME.
+bench_start() {
+    local name port
+    name=$1 port=$2
+    shift 2
+    ip netns exec "$WORLD_NS" "$@" </dev/null >"$B/$name.log" 2>&1 &
+    eval "BENCH_PID_$name=\$!"
+    BENCH_PEERS="$BENCH_PEERS $name"
+    world_exec /usr/bin/python3 "$top_srcdir/tests/world/wait-ports.py" 30 "127.0.0.1:$port" ||
+        world_fail "$name did not start: $(tail -n 5 "$B/$name.log")"
+}
+
+bench_pid() {
+    eval "echo \${BENCH_PID_$1:-}"
+}
+
+bench_stop() {
+    local pid
+    pid=$(bench_pid "$1")
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    eval "BENCH_PID_$1="
+}
+
+bench_stop_all() {
+    local p
+    for p in $BENCH_PEERS; do bench_stop "$p"; done
+    world_stop_daemons
+}
+
+# bench_milter_pid: the PID of mailward-milter started by world_start_milter.
+bench_milter_pid() {
+    echo "${WORLD_DAEMONS##*milter:}" | awk '{ print $1 }'
+}
+
+bench_policyd_pid() {
+    echo "${WORLD_DAEMONS##*policyd:}" | awk '{ print $1 }'
+}
+
+# bench_body FILE KB: a text body of about KB kilobytes (72-character lines).
+bench_body() {
+    awk -v kb="$2" 'BEGIN { l = "The quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnop"
+        n = int(kb * 1024 / 73) + 1; for (i = 0; i < n; i++) print l }' >"$1"
+}
+
+# bench_message OUT KB ID: an unsigned message From alice@valid.test with a KB body.
+bench_message() {
+    {
+        printf 'From: Alice <alice@valid.test>\nTo: Bob <bob@example.net>\n'
+        printf 'Subject: benchmark message %s of %s KB\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n' "$3" "$2"
+        printf 'Message-ID: <bench-%s@valid.test>\nMIME-Version: 1.0\nContent-Type: text/plain\n\n' "$3"
+        bench_body /dev/stdout "$2"
+    } >"$1"
+}
