@@ -26,3 +26,4 @@ include lib/metrics.mk
 include lib/msg.mk
 include lib/policy.mk
 include lib/keystore.mk
+include lib/tlsrpt.mk
