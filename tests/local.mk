@@ -17,3 +17,5 @@ include tests/pgp.mk
 include tests/keys.mk
 include tests/ctl.mk
 include tests/ctl-cache.mk
+include tests/tlsrpt.mk
+include tests/faults.mk
