@@ -40,9 +40,12 @@ static struct mw_tlsrpt_labels mw_tlsrpt_domains = {.max = MW_TLSRPT_MAX_DOMAINS
 
 /* RFC 8460 section 4.3: the result types that get their own label. */
 static const char *const mw_tlsrpt_result_types[] = {
-    "starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-    "certificate-not-trusted", "validation-failure", "tlsa-invalid", "dnssec-invalid",
-    "dane-required", "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid", NULL};
+    "starttls-not-supported", "certificate-host-mismatch",
+    "certificate-expired",    "certificate-not-trusted",
+    "validation-failure",     "tlsa-invalid",
+    "dnssec-invalid",         "dane-required",
+    "sts-policy-fetch-error", "sts-policy-invalid",
+    "sts-webpki-invalid",     NULL};
 
 /* s cut to max bytes of [A-Za-z0-9._@ -]; other bytes become '_'. "" becomes "unknown". */
 static void

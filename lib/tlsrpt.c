@@ -249,8 +249,8 @@ mw_tlsrpt_failure_add(struct mw_tlsrpt_policy *p, const char *rt, uint64_t n, co
 
 /* The optional string members of a failure-details entry: checked for their type only. */
 static const char *const mw_tlsrpt_detail_strings[] = {
-    "sending-mta-ip", "receiving-mx-hostname", "receiving-mx-helo", "receiving-ip",
-    "additional-information", "failure-reason-code", NULL};
+    "sending-mta-ip",         "receiving-mx-hostname", "receiving-mx-helo",  "receiving-ip",
+    "additional-information", "failure-reason-code",   "failure-error-code", NULL};
 
 static int
 mw_tlsrpt_detail(struct json_object *d, const char *at, struct mw_tlsrpt_policy *p,
@@ -428,8 +428,8 @@ mw_tlsrpt_json(const char *text, size_t len, struct mw_err *err)
 }
 
 int
-mw_tlsrpt_accept(const unsigned char *data, size_t len, int gzipped,
-                 struct mw_tlsrpt_summary *out, struct mw_err *err)
+mw_tlsrpt_accept(const unsigned char *data, size_t len, int gzipped, struct mw_tlsrpt_summary *out,
+                 struct mw_err *err)
 {
     struct json_object *root;
     char *inflated = NULL;

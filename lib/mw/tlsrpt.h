@@ -67,15 +67,15 @@
 #include "mw/err.h"
 
 /* Limits (bytes, counts). */
-#define MW_TLSRPT_MAX_INPUT (5u * 1024 * 1024)  /* report as received */
-#define MW_TLSRPT_MAX_JSON (10u * 1024 * 1024)  /* JSON after inflating */
-#define MW_TLSRPT_MAX_RATIO 100u                /* inflated / compressed, above 1 MB */
-#define MW_TLSRPT_MAX_DEPTH 16                  /* JSON nesting */
+#define MW_TLSRPT_MAX_INPUT (5u * 1024 * 1024) /* report as received */
+#define MW_TLSRPT_MAX_JSON (10u * 1024 * 1024) /* JSON after inflating */
+#define MW_TLSRPT_MAX_RATIO 100u               /* inflated / compressed, above 1 MB */
+#define MW_TLSRPT_MAX_DEPTH 16                 /* JSON nesting */
 #define MW_TLSRPT_MAX_POLICIES 1000
-#define MW_TLSRPT_MAX_DETAILS 10000             /* failure-details per policy */
-#define MW_TLSRPT_MAX_STRING 4096               /* any string field kept */
-#define MW_TLSRPT_MAX_ORGS 32                   /* distinct org label values */
-#define MW_TLSRPT_MAX_DOMAINS 64                /* distinct policy_domain label values */
+#define MW_TLSRPT_MAX_DETAILS 10000 /* failure-details per policy */
+#define MW_TLSRPT_MAX_STRING 4096   /* any string field kept */
+#define MW_TLSRPT_MAX_ORGS 32       /* distinct org label values */
+#define MW_TLSRPT_MAX_DOMAINS 64    /* distinct policy_domain label values */
 
 /* The gzipped argument of mw_tlsrpt_accept()/mw_tlsrpt_receive(). */
 #define MW_TLSRPT_JSON 0
@@ -89,11 +89,11 @@ struct mw_tlsrpt_failure {
 };
 
 struct mw_tlsrpt_policy {
-    char *policy_type;   /* "sts", "tlsa" or "no-policy-found" */
-    char *policy_domain; /* the domain the policy is for (ours) */
-    char *mx_host;       /* first mx-host entry, or NULL */
-    uint64_t successes;  /* summary.total-successful-session-count */
-    uint64_t failures;   /* summary.total-failure-session-count */
+    char *policy_type;                 /* "sts", "tlsa" or "no-policy-found" */
+    char *policy_domain;               /* the domain the policy is for (ours) */
+    char *mx_host;                     /* first mx-host entry, or NULL */
+    uint64_t successes;                /* summary.total-successful-session-count */
+    uint64_t failures;                 /* summary.total-failure-session-count */
     struct mw_tlsrpt_failure *failure; /* per result-type, in first-seen order */
     size_t nfailure;
 };
