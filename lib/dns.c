@@ -68,6 +68,7 @@
 #include "mw/alloc.h"
 #include "mw/dns.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 
 enum mw_dns_kind {
     MW_DNS_REQ_SYNC,
@@ -83,6 +84,7 @@ struct mw_dns_req {
     int ub_err; /* libunbound error code, 0 if none */
     struct ub_result *res;
     pthread_cond_t *cv; /* SYNC: the waiter's condition variable */
+    double started;     /* mw_metrics_now() at submission */
 };
 
 /* One async lookup; owned by this module until its callback runs. */
@@ -109,7 +111,35 @@ struct mw_dns {
     int closing; /* in mw_dns_close: callbacks may not start new lookups */
     struct mw_dns_query *pending;
     struct mw_dns_query *done_head, **done_tail;
+    struct mw_histogram *m_time;            /* mailward_dns_query_duration_seconds */
+    struct mw_counter *m_result[MW_DNS_TIMEOUT + 1]; /* mailward_dns_queries_total */
 };
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static void
+mw_dns_metrics_init(struct mw_dns *d)
+{
+    static const char *const results[] = {"ok", "nxdomain", "nodata", "tempfail", "timeout"};
+    char labels[32];
+
+    d->m_time = mw_metrics_histogram("mailward_dns_query_duration_seconds", "",
+                                     "Time from a DNS query to its answer (or time-out)", NULL, 0);
+    for (size_t i = 0; i <= MW_DNS_TIMEOUT; i++) {
+        snprintf(labels, sizeof(labels), "result=\"%s\"", results[i]);
+        d->m_result[i] = mw_metrics_counter("mailward_dns_queries_total", labels,
+                                            "DNS queries answered, per result");
+    }
+}
+
+/* Count one answer (any thread: atomics only). */
+static void
+mw_dns_account(const struct mw_dns *d, const struct mw_dns_req *r, const struct mw_dns_answer *a)
+{
+    mw_histogram_observe(d->m_time, mw_metrics_now() - r->started);
+    if ((size_t)a->status <= MW_DNS_TIMEOUT)
+        mw_counter_inc(d->m_result[a->status]);
+}
 
 /* ---- answers ---------------------------------------------------------- */
 
@@ -348,6 +378,7 @@ mw_dns_open(const struct mw_config *cfg, struct mw_err *err)
     d->stop_pipe[0] = d->stop_pipe[1] = d->notify_pipe[0] = d->notify_pipe[1] = -1;
     d->timeout_ms = mw_config_int(cfg, "dns", "timeout_ms");
     d->done_tail = &d->done_head;
+    mw_dns_metrics_init(d);
     pthread_mutex_init(&d->mu, NULL);
     d->ctx = ub_ctx_create();
     if (d->ctx == NULL) {
@@ -473,6 +504,7 @@ mw_dns_resolve(struct mw_dns *d, const char *name, int rrtype, struct mw_dns_ans
     pthread_condattr_destroy(&ca);
     r.cv = &cv;
     mw_dns_deadline(&deadline, d->timeout_ms);
+    r.started = mw_metrics_now();
     ub = ub_resolve_async(d->ctx, name, rrtype, 1, &r, mw_dns_ub_done, &r.id);
     if (ub != 0) {
         pthread_cond_destroy(&cv);
@@ -482,6 +514,7 @@ mw_dns_resolve(struct mw_dns *d, const char *name, int rrtype, struct mw_dns_ans
         *out = mw_dns_answer_timeout(d, name, rrtype);
     else
         *out = mw_dns_answer_from(name, rrtype, r.ub_err, r.res);
+    mw_dns_account(d, &r, *out);
     if (r.res != NULL)
         ub_resolve_free(r.res);
     pthread_cond_destroy(&cv);
@@ -507,6 +540,7 @@ mw_dns_deliver(struct mw_dns_query *q, struct mw_dns_answer *a)
     event_free(q->timer);
     if (q->req.res != NULL)
         ub_resolve_free(q->req.res);
+    mw_dns_account(d, &q->req, a);
     mw_free(&q->name);
     mw_free(&q);
     cb(arg, a);
@@ -599,6 +633,7 @@ mw_dns_resolve_async(struct mw_dns *d, struct event_base *base, const char *name
     q->timer = evtimer_new(base, mw_dns_on_timeout, q);
     if (q->timer == NULL)
         mw_log_panic("dns: evtimer_new failed");
+    q->req.started = mw_metrics_now();
     /* The completion is delivered by the loop, so it cannot overtake the lines below. */
     ub = ub_resolve_async(d->ctx, name, rrtype, 1, &q->req, mw_dns_ub_done, &q->req.id);
     if (ub != 0) {

@@ -25,6 +25,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
@@ -32,6 +33,7 @@
 #include "mw/alloc.h"
 #include "mw/buf.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 #include "mw/policy-host.h"
 
 struct mw_tlsq {
@@ -49,6 +51,7 @@ struct mw_tlsq {
     const char *fallback_by; /* the plugin that gave it */
     mw_tls_done_fn *done;    /* NULL once abandoned */
     void *arg;
+    double started; /* mw_metrics_now() when asked */
 };
 
 struct mw_accessq {
@@ -63,6 +66,7 @@ struct mw_accessq {
     char *action; /* NULL until someone answered other than DUNNO */
     mw_access_done_fn *done;
     void *arg;
+    double started;
 };
 
 struct mw_policy {
@@ -71,6 +75,66 @@ struct mw_policy {
     LIST_HEAD(, mw_accessq) access;
     size_t live;
 };
+
+/*
+ * Metrics of one answered question: its time and a count by kind, answer
+ * and answering plugin. Series are cached here (a question is answered in
+ * the event loop's thread only), so the registry lock is taken once per
+ * series, not per answer.
+ */
+static void
+mw_policy_count(const char *kind, const char *answer, const char *plugin, double started)
+{
+    static struct {
+        char key[96];
+        struct mw_counter *c;
+    } cache[32];
+    static struct mw_histogram *h_tls, *h_access;
+    char key[96];
+    size_t i;
+
+    if (h_tls == NULL) {
+        h_tls = mw_metrics_histogram("mailward_policyd_lookup_duration_seconds", "kind=\"tls\"",
+                                     "Time from a question to the plugins' answer, per kind",
+                                     NULL, 0);
+        h_access = mw_metrics_histogram("mailward_policyd_lookup_duration_seconds",
+                                        "kind=\"access\"", NULL, NULL, 0);
+    }
+    mw_histogram_observe(*kind == 't' ? h_tls : h_access, mw_metrics_now() - started);
+    snprintf(key, sizeof(key), "kind=\"%s\",answer=\"%s\",plugin=\"%.32s\"", kind, answer,
+             plugin ? plugin : "none");
+    for (i = 0; i < sizeof(cache) / sizeof(cache[0]) && cache[i].c != NULL; i++)
+        if (strcmp(cache[i].key, key) == 0) {
+            mw_counter_inc(cache[i].c);
+            return;
+        }
+    {
+        struct mw_counter *c = mw_metrics_counter(
+            "mailward_policyd_lookups_total", key,
+            "Questions answered, per kind (tls, access), answer and answering plugin");
+        if (i < sizeof(cache) / sizeof(cache[0])) {
+            memcpy(cache[i].key, key, sizeof(key));
+            cache[i].c = c;
+        }
+        mw_counter_inc(c);
+    }
+}
+
+static const char *
+mw_tls_answer_word(enum mw_tls_answer a)
+{
+    switch (a) {
+    case MW_TLS_OK:
+        return "ok";
+    case MW_TLS_TEMP:
+        return "temp";
+    case MW_TLS_PERM:
+        return "perm";
+    case MW_TLS_NOTFOUND:
+        break;
+    }
+    return "notfound";
+}
 
 struct mw_policy *
 mw_policy_new(struct mw_plugins *ps)
@@ -165,9 +229,12 @@ mw_tls_run(struct mw_tlsq *q)
         q->fallback = NULL;
         q->by = q->fallback_by;
     }
-    if (q->done != NULL)
+    if (q->done != NULL) {
+        mw_policy_count("tls", mw_tls_answer_word(q->answer),
+                        q->answer == MW_TLS_NOTFOUND ? NULL : q->by, q->started);
         q->done(q->arg, q->answer, q->text ? q->text : "",
                 q->answer == MW_TLS_NOTFOUND ? NULL : q->by);
+    }
     mw_tlsq_free(q);
     return 1;
 }
@@ -184,6 +251,7 @@ mw_policy_tls_ask(struct mw_policy *p, const char *domain, int is_parent, mw_tls
     q->answer = MW_TLS_NOTFOUND;
     q->done = done;
     q->arg = arg;
+    q->started = mw_metrics_now();
     LIST_INSERT_HEAD(&p->tls, q, link);
     p->live++;
     return mw_tls_run(q) ? NULL : q;
@@ -299,8 +367,11 @@ mw_access_run(struct mw_accessq *q)
         if (q->pending)
             return 0;
     }
-    if (q->done != NULL)
+    if (q->done != NULL) {
+        mw_policy_count("access", q->action ? "action" : "dunno", q->action ? q->by : NULL,
+                        q->started);
         q->done(q->arg, q->action ? q->action : "DUNNO", q->action ? q->by : NULL);
+    }
     mw_accessq_free(q);
     return 1;
 }
@@ -316,6 +387,7 @@ mw_policy_access_ask(struct mw_policy *p, struct mw_policy_attr *attrs, size_t n
     q->nattrs = n;
     q->done = done;
     q->arg = arg;
+    q->started = mw_metrics_now();
     LIST_INSERT_HEAD(&p->access, q, link);
     p->live++;
     return mw_access_run(q) ? NULL : q;

@@ -27,17 +27,6 @@
 #include "mw/alloc.h"
 #include "mw/log.h"
 
-enum mw_stage {
-    MW_ST_CONNECT,
-    MW_ST_HELO,
-    MW_ST_MAIL,
-    MW_ST_RCPT,
-    MW_ST_HEADER,
-    MW_ST_EOH,
-    MW_ST_BODY,
-    MW_ST_EOM
-};
-
 /* Macros we ask the MTA for (smfi_setsymlist) and remember, per stage. */
 static const char *const mw_macros_connect[] = {"j",
                                                 "{daemon_name}",
@@ -157,8 +146,11 @@ mw_hooks_run(struct mw_conn *c, enum mw_stage st, const struct mw_hook_args *x)
 
         if (h->plugin->milter == NULL)
             continue;
+        double t0 = mw_milter_stats_start(i, st);
+
         mw_msg_set_plugin(c->msg, i);
         v = mw_hook_call(h, c->msg, st, x);
+        mw_milter_stats_end(i, st, t0, v);
         if (v != MW_CONTINUE) {
             c->ended_by = h->plugin->name;
             return v;

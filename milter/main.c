@@ -196,6 +196,7 @@ mw_start_plugins(const struct mw_daemon_opts *o)
         mw_log_error("%s: %s", o->config_path, err.text);
         return EX_CONFIG;
     }
+    mw_milter_stats_init(&mw_milter.plugins);
     return EX_OK;
 }
 
@@ -361,6 +362,7 @@ main(int argc, char **argv)
     }
     mw_plugins_close(&mw_milter.plugins);
     mw_metrics_stop();
+    mw_milter_stats_free();
     mw_services_close(&mw_milter_host);
     mw_metrics_clear();
     mw_milter_settings_free(&mw_milter.set);

@@ -56,6 +56,19 @@ struct mw_ar_claim {
     struct mw_ar_claim *next;
 };
 
+/* The stages of a message, in SMTP order; the hooks of struct mw_milter_hooks. */
+enum mw_stage {
+    MW_ST_CONNECT,
+    MW_ST_HELO,
+    MW_ST_MAIL,
+    MW_ST_RCPT,
+    MW_ST_HEADER,
+    MW_ST_EOH,
+    MW_ST_BODY,
+    MW_ST_EOM
+};
+#define MW_ST_COUNT (MW_ST_EOM + 1)
+
 /* The libmilter description of this filter (callbacks.c). */
 extern struct smfiDesc mw_milter_desc;
 
@@ -73,5 +86,14 @@ int mw_milter_apply(SMFICTX *ctx, struct mw_conn *c, const struct mw_milter_sett
 char *mw_milter_ar_value(const char *authserv_id, const struct mw_msg_item *entries);
 /* Log the message's one line; rcpt is set for a refused recipient only. */
 void mw_milter_log(const struct mw_conn *c, const char *rcpt, const char *action);
+
+/*
+ * Per-plugin metrics (stats.c): register the series once the plugins
+ * started; around each hook, t0 = start(), hook, end(t0, verdict). Lock-free.
+ */
+void mw_milter_stats_init(const struct mw_plugins *ps);
+void mw_milter_stats_free(void);
+double mw_milter_stats_start(size_t plugin, enum mw_stage st);
+void mw_milter_stats_end(size_t plugin, enum mw_stage st, double t0, enum mw_verdict v);
 
 #endif

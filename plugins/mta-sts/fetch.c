@@ -21,6 +21,7 @@
 #include "mw/alloc.h"
 #include "mw/buf.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 #include "policy.h"
 
 /* "https://" + a host of at most 260 bytes + the well-known path. */
@@ -160,33 +161,55 @@ mw_sts_fetch_is_text_plain(const char *ctype)
     return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ' || ctype[n] == '\t';
 }
 
-/* Judge a finished transfer: 1 ok, or 0 with why. */
+/* Judge a finished transfer: 1 ok, or 0 with why; *result is the metric label. */
 static int
-mw_sts_fetch_judge(struct mw_sts_fetch *x, CURLcode rc, char *why, size_t len)
+mw_sts_fetch_judge(struct mw_sts_fetch *x, CURLcode rc, char *why, size_t len,
+                   const char **result)
 {
     long status = 0;
     char *ctype = NULL;
 
+    *result = "too_large";
     if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         snprintf(why, len, "policy larger than %d bytes", MW_STS_POLICY_MAX);
         return 0;
     }
+    *result = "transfer_error";
     if (rc != CURLE_OK) {
         snprintf(why, len, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
         return 0;
     }
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ctype);
+    *result = "http_status";
     if (status != 200) {
         snprintf(why, len, "HTTP status %ld, not 200%s", status,
                  status >= 300 && status < 400 ? " (redirects are not followed)" : "");
         return 0;
     }
+    *result = "content_type";
     if (!mw_sts_fetch_is_text_plain(ctype)) {
         snprintf(why, len, "content type %.80s, not text/plain", ctype ? ctype : "missing");
         return 0;
     }
+    *result = "ok";
     return 1;
+}
+
+/* mailward_http_fetches_total{result} and mailward_http_fetch_duration_seconds. */
+static void
+mw_sts_fetch_account(struct mw_sts_fetch *x, const char *result)
+{
+    char labels[48];
+    double secs = 0;
+
+    snprintf(labels, sizeof(labels), "result=\"%s\"", result);
+    mw_counter_inc(mw_metrics_counter("mailward_http_fetches_total", labels,
+                                      "HTTPS fetches (MTA-STS policies), per result"));
+    if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs) == CURLE_OK)
+        mw_histogram_observe(mw_metrics_histogram("mailward_http_fetch_duration_seconds", "",
+                                                  "Time an HTTPS fetch took", NULL, 0),
+                             secs);
 }
 
 static void
@@ -198,12 +221,14 @@ mw_sts_fetcher_collect(struct mw_sts_fetcher *f)
     while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
         struct mw_sts_fetch *x = NULL;
         char why[CURL_ERROR_SIZE + 64];
+        const char *result;
         int ok;
 
         if (m->msg != CURLMSG_DONE)
             continue;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        ok = mw_sts_fetch_judge(x, m->data.result, why, sizeof(why));
+        ok = mw_sts_fetch_judge(x, m->data.result, why, sizeof(why), &result);
+        mw_sts_fetch_account(x, result);
         /* Detach first: the callback may start or cancel other transfers. */
         curl_multi_remove_handle(f->multi, x->easy);
         x->cb(x->arg, ok, x->body.data, x->body.len, ok ? NULL : why);

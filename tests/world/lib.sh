@@ -80,7 +80,7 @@ world_daemon_conf() {
 [general]
 user =
 plugin_dir = ${WORLD_PLUGIN_DIR:-$plugin_dir}
-stats_interval = 0
+stats_interval = ${WORLD_STATS_INTERVAL:-0}
 metrics_listen = 127.0.0.1:$([ "$name" = milter ] && echo 9469 || echo 9471)
 [dns]
 forwarders = $WORLD_RESOLVER
