@@ -19,8 +19,8 @@ BENCH_RESULTS=${BENCH_RESULTS:-$top_srcdir/bench/results.tsv}
 
 bench_init() {
     . "$top_srcdir/tests/world/lib.sh"
-    MILTER_LOAD=$top_builddir/bench/milter-load
-    SOCKETMAP_LOAD=$top_builddir/bench/socketmap-load
+    MILTER_LOAD=${MILTER_LOAD:-$top_builddir/bench/milter-load}
+    SOCKETMAP_LOAD=${SOCKETMAP_LOAD:-$top_builddir/bench/socketmap-load}
     for b in "$MILTER_LOAD" "$SOCKETMAP_LOAD"; do
         [ -x "$b" ] || { echo "bench: $b is not built (make in $top_builddir)"; exit 1; }
     done
@@ -109,10 +109,10 @@ bench_policyd_pid() {
     echo "${WORLD_DAEMONS##*policyd:}" | awk '{ print $1 }'
 }
 
-# bench_body FILE KB: a text body of about KB kilobytes (72-character lines).
+# bench_body KB: a text body of about KB kilobytes (72-character lines) on stdout.
 bench_body() {
-    awk -v kb="$2" 'BEGIN { l = "The quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnop"
-        n = int(kb * 1024 / 73) + 1; for (i = 0; i < n; i++) print l }' >"$1"
+    awk -v kb="$1" 'BEGIN { l = "The quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnop"
+        n = int(kb * 1024 / 73) + 1; for (i = 0; i < n; i++) print l }'
 }
 
 # bench_message OUT KB ID: an unsigned message From alice@valid.test with a KB body.
@@ -121,6 +121,6 @@ bench_message() {
         printf 'From: Alice <alice@valid.test>\nTo: Bob <bob@example.net>\n'
         printf 'Subject: benchmark message %s of %s KB\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n' "$3" "$2"
         printf 'Message-ID: <bench-%s@valid.test>\nMIME-Version: 1.0\nContent-Type: text/plain\n\n' "$3"
-        bench_body /dev/stdout "$2"
+        bench_body "$2"
     } >"$1"
 }

@@ -26,6 +26,8 @@ for size in 1:1024 50:51200; do
 done
 
 WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "spf dkim dmarc" <<CONF
+[milter]
+internal_hosts = 192.0.2.255/32
 [dkim]
 verify = yes
 [dmarc]
