@@ -35,6 +35,10 @@ int mw_ctl_cmd_cache(struct mw_ctl *ctl, int argc, char **argv);
 int mw_ctl_cmd_keys(struct mw_ctl *ctl, int argc, char **argv);
 /* "check": a domain's MTA-STS, DANE, SPF, DMARC and DKIM records (ctl/check.c). */
 int mw_ctl_cmd_check(struct mw_ctl *ctl, int argc, char **argv);
+/* "sts init": write our MTA-STS policy, print its DNS records (ctl/publish.c). */
+int mw_ctl_cmd_sts(struct mw_ctl *ctl, int argc, char **argv);
+/* "tlsa": TLSA records of a certificate and of its successor (ctl/publish.c). */
+int mw_ctl_cmd_tlsa(struct mw_ctl *ctl, int argc, char **argv);
 /* Append s as a JSON string literal. */
 void mw_ctl_json_string(struct mw_buf *out, const char *s);
 

@@ -42,7 +42,13 @@ static const struct mw_ctl_command commands[] = {
     {"config", "[keys]", "validate the configuration; \"keys\" lists every key", cmd_config},
     {"keys", "SUBCOMMAND", "the OpenPGP keystore (generate, import, export, list, delete, default)",
      mw_ctl_cmd_keys},
+    {"sts", "init DOMAIN [--mode M] [--max-age N] [--mx P]... [--rua URI] [--policy-file F]",
+     "write our MTA-STS policy for mailward-policyd and print the DNS records to publish",
+     mw_ctl_cmd_sts},
     {"stats", "", "print the counters of both daemons (from their metrics endpoints)", cmd_stats},
+    {"tlsa", "CERTFILE|HOST:PORT [--next NEWCERT] [--mx NAME]",
+     "print the DANE TLSA 3 1 1 record of a certificate (and of the next one in a rollover)",
+     mw_ctl_cmd_tlsa},
     {"version", "", "print the version", cmd_version},
     {NULL, NULL, NULL, NULL},
 };

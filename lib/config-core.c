@@ -128,13 +128,44 @@ static const struct mw_cfg_key policyd_keys[] = {
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
+static const struct mw_cfg_key publish_keys[] = {
+    {"listen", MW_CFG_STRING, "", 0, 0, NULL, mw_endpoint_check,
+     "HTTPS listener of mailward-policyd for the policies below, e.g. 0.0.0.0:443; empty = off."},
+    {"domains", MW_CFG_LIST, "", 0, 0, NULL, NULL,
+     "Domains served with mode, mx and max_age below (policy_file lists more)."},
+    {"mode", MW_CFG_ENUM, "testing", 0, 0, "testing|enforce|none", NULL,
+     "Policy mode of the domains of \"domains\"."},
+    {"mx", MW_CFG_LIST, "", 0, 0, NULL, NULL,
+     "mx patterns of the domains of \"domains\" (host or *.host); required with domains."},
+    {"max_age", MW_CFG_INT, "604800", 0, 31557600, NULL, NULL,
+     "Policy max_age in seconds of the domains of \"domains\"."},
+    {"cert_file", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "PEM certificate chain for mta-sts.DOMAIN of every domain without its own cert."},
+    {"key_file", MW_CFG_STRING, "", 0, 0, NULL, NULL, "PEM private key of cert_file."},
+    {"policy_file", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "Per-domain policies, one line each, written by \"mailwardctl sts init\"; empty = none."},
+    {"report_path", MW_CFG_STRING, "/tlsrpt", 0, 0, NULL, NULL,
+     "URL path where TLS reports (RFC 8460) are accepted by POST; empty = none."},
+    {"hsts_max_age", MW_CFG_INT, "31536000", 0, 315360000, NULL, NULL,
+     "max-age of the Strict-Transport-Security header."},
+    {"timeout", MW_CFG_INT, "10", 1, 600, NULL, NULL,
+     "Seconds a client may take for the TLS handshake and each read or write."},
+    {"max_header_size", MW_CFG_INT, "8192", 1024, 65536, NULL, NULL,
+     "Bytes of request line and headers; larger requests are refused."},
+    {"max_body_size", MW_CFG_INT, "1048576", 0, 5242880, NULL, NULL,
+     "Bytes of a request body (a TLS report); larger ones get 413."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct mw_cfg_section general_section = {"general", "Both daemons.", general_keys};
 static const struct mw_cfg_section dns_section = {"dns", "The shared resolver.", dns_keys};
 static const struct mw_cfg_section cache_section = {"cache", "The shared cache.", cache_keys};
 static const struct mw_cfg_section milter_section = {"milter", "mailward-milter.", milter_keys};
 static const struct mw_cfg_section policyd_section = {"policyd", "mailward-policyd.",
                                                       policyd_keys};
+static const struct mw_cfg_section publish_section = {
+    "mta-sts-publish", "mailward-policyd serving our own MTA-STS policies.", publish_keys};
 
 const struct mw_cfg_section *const mw_cfg_core_sections[] = {
-    &general_section, &dns_section, &cache_section, &milter_section, &policyd_section, NULL,
+    &general_section, &dns_section, &cache_section, &milter_section, &policyd_section, &publish_section, NULL,
 };

@@ -35,6 +35,7 @@
 #include "mw/policy-host.h"
 #include "mw/services.h"
 #include "delegation.h"
+#include "publish.h"
 #include "server.h"
 #include "socketmap.h"
 
@@ -47,6 +48,7 @@ struct mw_policyd {
     struct event_base *base;
     struct mw_policy *policy;
     struct mw_server *server;
+    struct mw_publish *publish; /* [mta-sts-publish] HTTPS listener, NULL when off */
     struct event *sig[3];
     struct event *drain_timer;
     int stopping;
@@ -56,6 +58,7 @@ struct mw_policyd {
 static const char *const mw_policyd_restart_keys[][2] = {
     {"policyd", "socketmap_listen"}, {"policyd", "policy_listen"}, {"policyd", "plugins"},
     {"policyd", "pid_file"},         {"general", "plugin_dir"},    {"general", "user"},
+    {"mta-sts-publish", "listen"},
 };
 
 static void
@@ -155,6 +158,24 @@ mw_policyd_listen(struct mw_policyd *d, const char *key, const struct mw_proto *
     return 0;
 }
 
+/* The MTA-STS publishing listener (off when listen is empty); bind unless
+ * only checking. 0 or a sysexits code (logged). */
+static int
+mw_policyd_publish(struct mw_policyd *d, int bind)
+{
+    struct mw_err err;
+
+    if (mw_publish_new(&d->publish, d->base, d->cfg, &err) < 0) {
+        mw_log_error("%s: %s", d->opts.config_path, err.text);
+        return EX_CONFIG;
+    }
+    if (bind && d->publish != NULL && mw_publish_listen(d->publish, &err) < 0) {
+        mw_log_error("[mta-sts-publish] listen: %s", err.text);
+        return EX_UNAVAILABLE;
+    }
+    return 0;
+}
+
 static void
 mw_policyd_reload(struct mw_policyd *d)
 {
@@ -184,6 +205,9 @@ mw_policyd_reload(struct mw_policyd *d)
         if (strcmp(mw_config_str(cfg, sec, key), mw_config_str(d->cfg, sec, key)) != 0)
             mw_log_warn("reload: [%s] %s changed: takes effect at the next restart", sec, key);
     }
+    if (d->publish != NULL && mw_publish_reload(d->publish, cfg, &err) < 0)
+        mw_log_error("reload: [mta-sts-publish]: %s: keeping its running sites and certificates",
+                     err.text);
     mw_config_free(&d->cfg);
     mw_plugins_close(&d->schema);
     d->cfg = cfg;
@@ -250,7 +274,8 @@ mw_policyd_start(struct mw_policyd *d)
     mw_policyd_limits(d->cfg, &limits);
     d->server = mw_server_new(d->base, d->policy, &limits);
     if ((rc = mw_policyd_listen(d, "socketmap_listen", &mw_socketmap_proto)) != 0 ||
-        (rc = mw_policyd_listen(d, "policy_listen", &mw_delegation_proto)) != 0)
+        (rc = mw_policyd_listen(d, "policy_listen", &mw_delegation_proto)) != 0 ||
+        (rc = mw_policyd_publish(d, 1)) != 0)
         return rc;
     if (!d->opts.foreground) {
         if (mw_daemon_detach(&err) < 0) {
@@ -291,6 +316,7 @@ mw_policyd_cleanup(struct mw_policyd *d)
      * whose callbacks live in the plugin modules, so this must come before
      * the plugins' fini and dlclose. Then the plugins, then the questions.
      */
+    mw_publish_free(&d->publish);
     mw_server_free(&d->server);
     mw_metrics_stop();
     mw_services_close(&d->host);
@@ -330,6 +356,8 @@ main(int argc, char **argv)
     mw_policyd_host_fill(&d);
     d.policy = mw_policy_new(&d.plugins);
     rc = mw_policyd_plugins(&d);
+    if (rc == 0 && d.opts.check_only)
+        rc = mw_policyd_publish(&d, 0);
     if (rc == 0 && d.opts.check_only) {
         mw_log_info("%s: configuration OK", d.opts.config_path);
     } else if (rc == 0 && (rc = mw_policyd_start(&d)) == 0) {
