@@ -19,3 +19,4 @@ include tests/ctl.mk
 include tests/ctl-cache.mk
 include tests/tlsrpt.mk
 include tests/faults.mk
+include tests/examples.mk

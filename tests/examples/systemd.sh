@@ -8,8 +8,10 @@ command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-sed "s|^plugin_dir = .*|plugin_dir = $top_builddir/plugins/.libs|" "$top_srcdir/conf-examples/mailward.conf" \
-    >"$tmp/mailward.conf"
+# The build's plugins; the tls-rules table the Debian package ships (debian/tls-rules).
+sed -e "s|^plugin_dir = .*|plugin_dir = $top_builddir/plugins/.libs|" -e "s|/etc/mailward/tls-rules|$tmp/tls-rules|" \
+    "$top_srcdir/conf-examples/mailward.conf" >"$tmp/mailward.conf"
+cp "$top_srcdir/debian/tls-rules" "$tmp/tls-rules"
 n=0
 for d in milter policyd; do
     unit=$top_srcdir/conf-examples/mailward-$d.service

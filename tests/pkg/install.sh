@@ -36,11 +36,11 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 start=$(date +%s)
 
-# The source as a fresh clone has it: tracked files only (no build trees).
+# The source as a fresh clone has it: the committed tree (git archive HEAD), else a copy.
 src=$tmp/mailward
 mkdir -p "$src"
-if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
-    (cd "$top_srcdir" && git ls-files -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$src" -xf -
+if git -C "$top_srcdir" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    git -C "$top_srcdir" archive HEAD | tar -C "$src" -xf -
 else
     (cd "$top_srcdir" && tar --exclude=./_build -cf - .) | tar -C "$src" -xf -
 fi
