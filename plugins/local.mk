@@ -6,5 +6,6 @@ include plugins/mta-sts/local.mk
 include plugins/spf/local.mk
 include plugins/dmarc/local.mk
 include plugins/pgp/local.mk
+include plugins/tlsrpt/local.mk
 # The ABI every plugin (and both hosts) compiles against.
 noinst_HEADERS = plugins/mailward-plugin.h
