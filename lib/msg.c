@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mw/alloc.h"
 #include "mw/log.h"
@@ -49,6 +50,12 @@ struct mw_auth_node {
     struct mw_auth_node *next;
 };
 
+/* One header field; hidden: the MTA's own Received field, which milters never see. */
+struct mw_msg_hdr {
+    const char *name, *value;
+    int hidden;
+};
+
 struct mw_msg {
     /* connection */
     char *client_name, *client_addr, *helo;
@@ -74,6 +81,10 @@ struct mw_msg {
     const char *quarantine;
     unsigned char *body; /* replacement body (NULL: unchanged) */
     size_t body_len;
+    struct mw_msg_hdr *hdrs; /* header fields as received, in order */
+    size_t nhdr, hdr_cap;
+    struct mw_msg_hdr *final; /* hdrs with the changes applied; NULL: to build */
+    size_t nfinal;
 };
 
 /* Arena */
@@ -178,6 +189,8 @@ mw_msg_reset(struct mw_msg *m)
     m->quarantine = NULL;
     m->body = NULL;
     m->body_len = 0;
+    m->hdrs = m->final = NULL;
+    m->nhdr = m->hdr_cap = m->nfinal = 0;
 }
 
 void
@@ -446,6 +459,7 @@ mw_msg_record(struct mw_msg *m, enum mw_msg_change_kind kind, const char *name, 
     c->name = mw_arena_strdup(&m->arena, name);
     c->value = value ? mw_arena_strdup(&m->arena, value) : NULL;
     c->index = index;
+    m->final = NULL;
     if (m->changes_tail != NULL)
         m->changes_tail->next = c;
     else
@@ -611,4 +625,126 @@ const char *
 mw_msg_quarantine_reason(const struct mw_msg *m)
 {
     return m->quarantine;
+}
+
+/* The header section as it will leave (mw_msg_final_header) */
+
+void
+mw_msg_add_header(struct mw_msg *m, const char *name, const char *value)
+{
+    if (m->nhdr == m->hdr_cap) {
+        size_t cap = m->hdr_cap ? m->hdr_cap * 2 : 32;
+        struct mw_msg_hdr *v = mw_arena_alloc(&m->arena, cap * sizeof(*v));
+
+        /* As for recipients: the old vector stays in the arena, at most 2x the final size. */
+        if (m->nhdr)
+            memcpy(v, m->hdrs, m->nhdr * sizeof(*v));
+        m->hdrs = v;
+        m->hdr_cap = cap;
+    }
+    m->hdrs[m->nhdr].name = mw_arena_strdup(&m->arena, name);
+    m->hdrs[m->nhdr].value = mw_arena_strdup(&m->arena, value);
+    m->hdrs[m->nhdr++].hidden = 0;
+    m->final = NULL;
+}
+
+/*
+ * Position of the index-th field called name, as Postfix's cleanup finds it
+ * for a change or deletion: the topmost field is skipped (normally its own
+ * Received, which milters never saw), index 0 counts as 1; n: no such field.
+ */
+static size_t
+mw_msg_final_find(const struct mw_msg_hdr *v, size_t n, const char *name, size_t index)
+{
+    if (index == 0)
+        index = 1;
+    for (size_t k = 1; k < n; k++)
+        if (strcasecmp(v[k].name, name) == 0 && --index == 0)
+            return k;
+    return n;
+}
+
+/* Apply one recorded header change to v (room for one more field). */
+static void
+mw_msg_final_apply(struct mw_msg_hdr *v, size_t *n, const struct mw_msg_change *c)
+{
+    struct mw_msg_hdr h = {c->name, c->value, 0};
+    size_t k;
+
+    switch (c->kind) {
+    case MW_MSG_HDR_ADD:
+        v[(*n)++] = h;
+        break;
+    case MW_MSG_HDR_INSERT:
+        /* libmilter's position 0 is above the MTA's Received field: cleanup's index 1. */
+        k = c->index < *n ? c->index : *n;
+        memmove(v + k + 1, v + k, (*n - k) * sizeof(*v));
+        v[k] = h;
+        (*n)++;
+        break;
+    case MW_MSG_HDR_CHANGE:
+        /* Postfix appends a field it cannot find (cleanup_upd_header); "" deletes. */
+        k = mw_msg_final_find(v, *n, c->name, c->index);
+        if (*c->value != '\0') {
+            *n += k == *n;
+            v[k] = h;
+            break;
+        }
+        /* fall through */
+    case MW_MSG_HDR_DELETE:
+        k = mw_msg_final_find(v, *n, c->name, c->index);
+        if (k < *n) {
+            memmove(v + k, v + k + 1, (*n - k - 1) * sizeof(*v));
+            (*n)--;
+        }
+        break;
+    case MW_MSG_RCPT_ADD:
+    case MW_MSG_RCPT_DELETE:
+        break;
+    }
+}
+
+/* Build the final header list: the MTA's hidden Received, the fields received, the changes. */
+static void
+mw_msg_final_build(struct mw_msg *m)
+{
+    size_t cap = m->nhdr + 1, n = 0;
+    struct mw_msg_hdr *v;
+
+    for (const struct mw_msg_change *c = m->changes; c != NULL; c = c->next)
+        cap++;
+    v = mw_arena_alloc(&m->arena, cap * sizeof(*v));
+    v[n++] = (struct mw_msg_hdr){"Received", "", 1};
+    if (m->nhdr > 0)
+        memcpy(v + n, m->hdrs, m->nhdr * sizeof(*v));
+    n += m->nhdr;
+    for (const struct mw_msg_change *c = m->changes; c != NULL; c = c->next)
+        mw_msg_final_apply(v, &n, c);
+    /* Drop the hidden field (if still there): plugins see what milters see. */
+    for (size_t k = 0; k < n; k++)
+        if (v[k].hidden) {
+            memmove(v + k, v + k + 1, (n - k - 1) * sizeof(*v));
+            n--;
+            break;
+        }
+    m->final = v;
+    m->nfinal = n;
+}
+
+size_t
+mw_msg_final_header_count(struct mw_msg *m)
+{
+    if (m->final == NULL)
+        mw_msg_final_build(m);
+    return m->nfinal;
+}
+
+int
+mw_msg_final_header(struct mw_msg *m, size_t i, const char **name, const char **value)
+{
+    if (i >= mw_msg_final_header_count(m))
+        return -1;
+    *name = m->final[i].name;
+    *value = m->final[i].value;
+    return 0;
 }

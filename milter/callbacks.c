@@ -355,6 +355,7 @@ mw_cb_header(SMFICTX *ctx, char *name, char *value)
         }
         mw_buf_release(&id);
     }
+    mw_msg_add_header(c->msg, name, value);
     return mw_stage(ctx, c, MW_ST_HEADER, &x);
 }
 

@@ -5,3 +5,5 @@ TESTS += tests/dkim/interop.sh
 EXTRA_DIST += tests/dkim/interop.sh tests/dkim/sign.py
 TESTS += tests/dkim/sign.sh
 EXTRA_DIST += tests/dkim/sign.sh tests/dkim/pyverify.py tests/dkim/lsan.supp
+TESTS += tests/dkim/pgp-sign.sh
+EXTRA_DIST += tests/dkim/pgp-sign.sh

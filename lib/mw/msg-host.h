@@ -75,6 +75,8 @@ void mw_msg_set_direction(struct mw_msg *m, enum mw_direction d);
 void mw_msg_set_mail_from(struct mw_msg *m, const char *from);
 /* Add one recipient (surrounding <> removed). */
 void mw_msg_add_rcpt(struct mw_msg *m, const char *rcpt);
+/* One header field as the MTA passed it, in order (for mw_msg_final_header()). */
+void mw_msg_add_header(struct mw_msg *m, const char *name, const char *value);
 /* Whether MAIL FROM was seen since the last reset. */
 int mw_msg_in_message(const struct mw_msg *m);
 

@@ -63,6 +63,24 @@ void mw_msg_header_delete(struct mw_msg *m, const char *name, size_t index);
  */
 void mw_msg_body_replace(struct mw_msg *m, const void *data, size_t len);
 const unsigned char *mw_msg_body_replacement(const struct mw_msg *m, size_t *len);
+/*
+ * The header section as it will leave, for a plugin listed after those that
+ * change it (dkim signing after pgp), read in its eom hook: the fields the
+ * MTA passed, in order, with every header change recorded so far applied
+ * the way Postfix's cleanup applies them at eom (insert: position 0 and 1
+ * both above the first field, as Postfix's own Received field counts as
+ * position 1; change/delete: the index-th field of that name, index 0 as 1,
+ * a change of a missing field appends it, a change to "" deletes, a
+ * missing deletion is nothing).
+ * Names and values are as the host gives them (value without the blank
+ * after the colon, folds as line breaks followed by a blank); Postfix
+ * writes each field back as "Name: value". Changes the host itself makes
+ * after the plugins (its Authentication-Results) are not included. The body
+ * as it will leave is mw_msg_body_replacement(), or when NULL the body
+ * streamed. mw_msg_final_header() returns 0, or -1 when i is past the end.
+ */
+size_t mw_msg_final_header_count(struct mw_msg *m);
+int mw_msg_final_header(struct mw_msg *m, size_t i, const char **name, const char **value);
 /* Remove or add an envelope recipient at end of message (without <>). */
 void mw_msg_rcpt_delete(struct mw_msg *m, const char *rcpt);
 void mw_msg_rcpt_add(struct mw_msg *m, const char *rcpt);

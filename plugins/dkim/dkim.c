@@ -339,18 +339,6 @@ mw_dkim_active(const struct mw_dkim_msg *dm)
     return dm != NULL && dm->dkim != NULL && !dm->failed && !dm->nosig;
 }
 
-/* "Name: value" with bare LF line breaks made CRLF, no final CRLF (see top). */
-static void
-mw_dkim_header_line(struct mw_buf *b, const char *name, const char *value)
-{
-    mw_buf_printf(b, "%s: ", name);
-    for (const char *p = value; *p != '\0'; p++) {
-        if (*p == '\n' && (p == value || p[-1] != '\r'))
-            mw_buf_putc(b, '\r');
-        mw_buf_putc(b, *p);
-    }
-}
-
 static enum mw_verdict
 mw_dkim_header_hook(void *state, struct mw_msg *m, const char *name, const char *value)
 {

@@ -13,6 +13,14 @@
  * inserted at the top of the header section, folded with bare LF + TAB as
  * libmilter wants (libopendkim folds with CRLF).
  *
+ * When an earlier plugin (pgp, listed before dkim) replaced the body, the
+ * streamed handles are dropped at eom and each signature is made afresh
+ * over the message as it will leave: the final header fields from
+ * mw_msg_final_header() (its header changes applied as Postfix applies
+ * them, each written back as "Name: value" like Postfix does) and the
+ * replacement body. The keys stay those chosen from the From at the end
+ * of the header section (pgp keeps From).
+ *
  * A signature that fails at end of message is logged and left out; the
  * message still goes: the keys were tried at load time, so what fails here
  * is a lack of resources, and refusing the mail would not help.
@@ -86,6 +94,49 @@ mw_dkim_signer_header(struct mw_dkim_signer *sg, const char *name, const char *v
         sg->from = mw_strdup(value);
 }
 
+/* "Name: value" with bare LF line breaks made CRLF, no final CRLF: a header line for libopendkim. */
+void
+mw_dkim_header_line(struct mw_buf *b, const char *name, const char *value)
+{
+    mw_buf_printf(b, "%s: ", name);
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == '\n' && (p == value || p[-1] != '\r'))
+            mw_buf_putc(b, '\r');
+        mw_buf_putc(b, *p);
+    }
+}
+
+/* A signing handle for KeyTable entry k and domain d; NULL (logged) on failure. */
+static DKIM *
+mw_dkim_signer_open(struct mw_dkim_signer *sg, size_t k, const char *d, const char *id)
+{
+    const struct mw_dkim_key *key = &sg->sc->kt->v[k];
+    DKIM_STAT st = DKIM_STAT_OK;
+    DKIM *h;
+
+    h = dkim_sign(sg->sc->lib, (const unsigned char *)id, NULL, sg->sc->keys[k].pem,
+                  (const unsigned char *)key->selector, (const unsigned char *)d, sg->sc->hcanon,
+                  sg->sc->bcanon, sg->sc->keys[k].alg, -1, &st);
+    if (h == NULL)
+        mw_log_error("%s: dkim: cannot sign with key %s: %s", id, key->name, dkim_getresultstr(st));
+    return h;
+}
+
+/* End the header section of handle h (KeyTable entry k); frees h on failure. */
+static DKIM *
+mw_dkim_signer_eoh_one(struct mw_dkim_signer *sg, DKIM *h, size_t k, DKIM_STAT st, const char *id)
+{
+    if (st == DKIM_STAT_OK)
+        st = dkim_eoh(h);
+    if (st != DKIM_STAT_OK) {
+        mw_log_error("%s: dkim: key %s: headers refused: %s", id, sg->sc->kt->v[k].name,
+                     dkim_getresultstr(st));
+        dkim_free(h);
+        return NULL;
+    }
+    return h;
+}
+
 /* Start one signing handle for KeyTable entry k and replay the kept headers into it. */
 static int
 mw_dkim_signer_start(struct mw_dkim_signer *sg, size_t k, const char *fromdomain, const char *id)
@@ -95,29 +146,57 @@ mw_dkim_signer_start(struct mw_dkim_signer *sg, size_t k, const char *fromdomain
     DKIM_STAT st = DKIM_STAT_OK;
     DKIM *h;
 
-    h = dkim_sign(sg->sc->lib, (const unsigned char *)id, NULL, sg->sc->keys[k].pem,
-                  (const unsigned char *)key->selector, (const unsigned char *)d, sg->sc->hcanon,
-                  sg->sc->bcanon, sg->sc->keys[k].alg, -1, &st);
-    if (h == NULL) {
-        mw_log_error("%s: dkim: cannot sign with key %s: %s", id, key->name, dkim_getresultstr(st));
+    if ((h = mw_dkim_signer_open(sg, k, d, id)) == NULL)
         return -1;
-    }
     for (size_t off = 0; off < sg->headers.len && st == DKIM_STAT_OK;) {
         size_t n = strlen(sg->headers.data + off);
         st = dkim_header(h, (unsigned char *)sg->headers.data + off, n);
         off += n + 1;
     }
-    if (st == DKIM_STAT_OK)
-        st = dkim_eoh(h);
-    if (st != DKIM_STAT_OK) {
-        mw_log_error("%s: dkim: key %s: headers refused: %s", id, key->name, dkim_getresultstr(st));
-        dkim_free(h);
+    if ((h = mw_dkim_signer_eoh_one(sg, h, k, st, id)) == NULL)
         return -1;
-    }
     sg->dkim[sg->n] = h;
     sg->key[sg->n] = k;
     sg->domain[sg->n++] = mw_strdup(d);
     return 0;
+}
+
+/*
+ * Signature i again, over the message as it will leave: the final header
+ * fields (mw_msg_final_header(): the header changes of earlier plugins
+ * applied as Postfix applies them) and the replacement body.
+ */
+static void
+mw_dkim_signer_restart(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m,
+                       const unsigned char *body, size_t len)
+{
+    const char *id = mw_msg_queue_id(m), *name, *value;
+    DKIM_STAT st = DKIM_STAT_OK;
+    struct mw_buf line;
+    DKIM *h;
+
+    if (sg->dkim[i] != NULL)
+        dkim_free(sg->dkim[i]);
+    sg->dkim[i] = NULL;
+    if ((h = mw_dkim_signer_open(sg, sg->key[i], sg->domain[i], id)) == NULL)
+        return;
+    mw_buf_init(&line);
+    for (size_t k = 0; st == DKIM_STAT_OK && mw_msg_final_header(m, k, &name, &value) == 0; k++) {
+        mw_buf_reset(&line);
+        mw_dkim_header_line(&line, name, value);
+        st = dkim_header(h, (unsigned char *)line.data, line.len);
+    }
+    mw_buf_release(&line);
+    if ((h = mw_dkim_signer_eoh_one(sg, h, sg->key[i], st, id)) == NULL)
+        return;
+    st = len > 0 ? dkim_body(h, (unsigned char *)body, len) : DKIM_STAT_OK;
+    if (st != DKIM_STAT_OK) {
+        mw_log_error("%s: dkim: key %s: body refused: %s", id, sg->sc->kt->v[sg->key[i]].name,
+                     dkim_getresultstr(st));
+        dkim_free(h);
+        return;
+    }
+    sg->dkim[i] = h;
 }
 
 void
@@ -211,17 +290,16 @@ mw_dkim_signer_finish(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m)
 void
 mw_dkim_signer_eom(struct mw_dkim_signer *sg, struct mw_msg *m)
 {
+    size_t len;
+    const unsigned char *body = mw_msg_body_replacement(m, &len);
+
     /*
      * An earlier plugin (pgp) replaced the body: what was streamed is not
-     * what goes out, and its header changes are not ours to replay, so a
-     * signature would only fail at the receiver. Say so instead.
+     * what goes out. Sign the message as it will leave instead.
      */
-    if (sg->n > 0 && mw_msg_body_replacement(m, NULL) != NULL) {
-        mw_log_error("%s: dkim: not signing: an earlier plugin replaced the body",
-                     mw_msg_queue_id(m));
-        mw_msg_log_add(m, "dkim-sign=skipped (body replaced)");
-        return;
-    }
+    if (body != NULL)
+        for (size_t i = 0; i < sg->n; i++)
+            mw_dkim_signer_restart(sg, i, m, body, len);
     for (size_t i = 0; i < sg->n; i++)
         if (sg->dkim[i] != NULL)
             mw_dkim_signer_finish(sg, i, m);

@@ -23,7 +23,10 @@
  *   libopendkim signing handle per matching key, replays the headers into
  *   each and streams the body chunks into each; the body is never kept. At
  *   end of message each signature is recorded as a DKIM-Signature header
- *   inserted at the top (mw_msg_header_insert(m, 0, ...)).
+ *   inserted at the top (mw_msg_header_insert(m, 0, ...)). When an earlier
+ *   plugin replaced the body (pgp), the signatures are made at end of
+ *   message over the final header fields (mw_msg_final_header()) and the
+ *   replacement body instead.
  *
  * MEMORY / THREADS
  *   A configuration is reference counted (atomically): the plugin holds one
@@ -39,6 +42,7 @@
 #include <opendkim/dkim.h>
 
 #include "dkim/keytable.h"
+#include "mw/buf.h"
 #include "mw/config.h"
 #include "mw/err.h"
 #include "mw/msg.h"
@@ -79,6 +83,9 @@ struct mw_dkim_signcfg *mw_dkim_signcfg_ref(struct mw_dkim_signcfg *sc);
 void mw_dkim_signcfg_unref(struct mw_dkim_signcfg **scp);
 /* Check a list of header names (config check): letters, digits and '-'. */
 int mw_dkim_header_names_check(const char *value, struct mw_err *err);
+
+/* "Name: value" for libopendkim: bare LF line breaks made CRLF, no final CRLF. */
+void mw_dkim_header_line(struct mw_buf *b, const char *name, const char *value);
 
 struct mw_dkim_signer;
 

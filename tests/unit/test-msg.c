@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -222,6 +223,75 @@ test_body_and_recipients(void **state)
     mw_msg_free(&m);
 }
 
+/* Assert that the final header list starts with want[] ("Name: value" each) and has total. */
+static void
+assert_final(struct mw_msg *m, const char *const *want, size_t n, size_t total)
+{
+    const char *name, *value;
+    char got[256];
+
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(mw_msg_final_header(m, i, &name, &value), 0);
+        snprintf(got, sizeof(got), "%s: %s", name, value);
+        assert_string_equal(got, want[i]);
+    }
+    assert_int_equal(mw_msg_final_header_count(m), total);
+    assert_int_equal(mw_msg_final_header(m, total, &name, &value), -1);
+}
+
+static void
+test_final_headers(void **state)
+{
+    struct mw_msg *m = mw_msg_create(1);
+    static const char *const received[] = {
+        "Received: r1", "From: f",       "Subject: s1", "To: t",
+        "subject: s2",  "Content-Type: ct",
+    };
+    static const char *const final[] = {
+        "DKIM-Signature: d1", "X-One: x",    "Received: r1",        "From: f",      "To: t",
+        "Subject: new2",      "MIME-Version: 1.0", "X-Missing: m", "X-Last: l",
+    };
+    static const char *const second[] = {"Received: rr", "X-Two: 2", "Received: r2", "Date: d"};
+
+    (void)state;
+    mw_msg_set_mail_from(m, "<a@example.org>");
+    assert_int_equal(mw_msg_final_header_count(m), 0);
+    mw_msg_add_header(m, "Received", "r1");
+    mw_msg_add_header(m, "From", "f");
+    mw_msg_add_header(m, "Subject", "s1");
+    mw_msg_add_header(m, "To", "t");
+    mw_msg_add_header(m, "subject", "s2");
+    mw_msg_add_header(m, "Content-Type", "ct");
+    assert_final(m, received, 6, 6);
+    mw_msg_header_insert(m, 0, "DKIM-Signature", "d1");  /* top */
+    mw_msg_header_change(m, "Subject", 2, "new2");        /* the 2nd, any case */
+    mw_msg_header_delete(m, "Content-Type", 1);
+    mw_msg_header_add(m, "MIME-Version", "1.0");
+    mw_msg_header_insert(m, 1, "X-One", "x");             /* above Postfix's Received */
+    mw_msg_rcpt_add(m, "c@example.net");                  /* not a header */
+    mw_msg_header_change(m, "X-Missing", 1, "m");         /* appended */
+    mw_msg_header_delete(m, "X-Absent", 3);               /* nothing */
+    mw_msg_header_change(m, "Subject", 1, "");            /* "" deletes */
+    mw_msg_header_insert(m, 99, "X-Last", "l");           /* past the end: appended */
+    assert_final(m, final, 9, 9);
+    /* A later change is seen at once. */
+    mw_msg_header_delete(m, "X-Last", 1);
+    assert_final(m, final, 8, 8);
+    mw_msg_reset(m);
+    assert_int_equal(mw_msg_final_header_count(m), 0);
+
+    /* Without an insert at the top, Postfix's own Received is skipped by changes. */
+    mw_msg_set_mail_from(m, "<a@example.org>");
+    mw_msg_add_header(m, "Received", "r1");
+    mw_msg_add_header(m, "Received", "r2");
+    for (int i = 0; i < 40; i++) /* beyond the first vector */
+        mw_msg_add_header(m, "Date", "d");
+    mw_msg_header_change(m, "Received", 1, "rr");
+    mw_msg_header_insert(m, 2, "X-Two", "2"); /* after one field the milter saw */
+    assert_final(m, second, 4, 43);
+    mw_msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -232,6 +302,7 @@ main(void)
         cmocka_unit_test(test_plugin_slots),
         cmocka_unit_test(test_auth_results_and_quarantine),
         cmocka_unit_test(test_body_and_recipients),
+        cmocka_unit_test(test_final_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
