@@ -8,11 +8,14 @@ PKI-DIR/policyhost.chain (test CA, every well-behaved name) or, for "wrongcert" 
 PKI-DIR/policyhost-wrong.chain (test CA, wrong-name.invalid). Every request is logged to
 stderr as "host path status", so tests can see whether a fetch happened. "file" hosts
 serve PKI-DIR/../sts-policy/DOMAIN as it is at the time of the request (404 while it is
-absent), so a test can change or break a policy while a daemon holds it.
+absent), so a test can change or break a policy while a daemon holds it; a file that
+reads "@BEHAVIOUR" makes the host behave as BEHAVIOUR instead (tests/faults/).
 """
 import http.server
 import os
+import socket
 import socketserver
+import struct
 import ssl
 import sys
 import time
@@ -62,6 +65,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(404, b"no such policy\n")
         how = words[0]
         body = policy(words)
+        if how == "file":
+            how = self.file_behaviour(host) or how
         if how in ("ok", "wrongcert", "notxt"):
             self.reply(200, body)
         elif how == "redirect":
@@ -89,8 +94,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(404, b"no policy file\n")
         elif how == "garbage":
             self.reply(200, b"\x00\xff<html>version: STSv2\nmode: maybe\n\x1b[0m\xc3(")
+        elif how == "reset":
+            # RST instead of an answer: SO_LINGER with a zero timeout, then close.
+            self.log_request("RST")
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+        elif how == "endless":
+            # 200 without a length, then policy-like lines until the client hangs up.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                self.wfile.write(body)
+                while True:
+                    self.wfile.write(b"mx: endless.example\r\n" * 512)
+            except OSError:
+                pass
         else:
             self.reply(500, b"unknown behaviour\n")
+
+
+    def file_behaviour(self, host):
+        """The BEHAVIOUR a "file" host's file names ("@BEHAVIOUR"), or None."""
+        try:
+            with open(os.path.join(self.server.policies, host[len("mta-sts."):]), "rb") as f:
+                head = f.read(64)
+        except FileNotFoundError:
+            return None
+        return head[1:].decode().strip() if head.startswith(b"@") else None
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
