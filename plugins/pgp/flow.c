@@ -27,7 +27,8 @@ struct mw_pgp_job {
     struct mw_pgp_msg *pm;
     struct mw_msg *m;
     gpgme_ctx_t ctx;
-    gpgme_key_t *keys; /* NULL-terminated: the recipients' encryption keys */
+    gpgme_key_t *keys;  /* NULL-terminated: the recipients' encryption keys */
+    const char **krcpt; /* krcpt[i]: the recipient of keys[i] */
     size_t nkeys;
     const char **clear; /* recipients that get clear text */
     size_t nclear;
@@ -161,6 +162,7 @@ mw_pgp_classify(struct mw_pgp_job *j, enum mw_verdict *v)
     int *mode = mw_calloc(n + 1, sizeof(*mode)), rc = 0;
 
     j->keys = mw_calloc(n + 1, sizeof(*j->keys));
+    j->krcpt = mw_calloc(n + 1, sizeof(*j->krcpt));
     j->clear = mw_calloc(n + 1, sizeof(*j->clear));
     for (size_t i = 0; i < n; i++) {
         mode[i] = mw_pgp_table_lookup(j->s->table, mw_msg_rcpt(j->m, i));
@@ -182,6 +184,7 @@ mw_pgp_classify(struct mw_pgp_job *j, enum mw_verdict *v)
                              "no usable OpenPGP key for <%s>; policy requires encryption", r);
             rc = -1;
         } else if (k != NULL) {
+            j->krcpt[j->nkeys] = r;
             j->keys[j->nkeys++] = k;
         } else {
             j->clear[j->nclear++] = r;
@@ -277,20 +280,18 @@ mw_pgp_make_signed(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *cty
     return rc;
 }
 
-/* The multipart/encrypted body (header protection inside) and its Content-Type. */
+/* The entity to encrypt: the original MIME entity with the RFC 9788 header section. */
 static int
-mw_pgp_make_encrypted(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *ctype)
+mw_pgp_protected_entity(struct mw_pgp_job *j, struct mw_buf *entity)
 {
-    struct mw_buf hp, entity, cipher;
-    char boundary[64];
-    int rc = -1;
+    struct mw_buf hp;
+    int rc;
 
     mw_buf_init(&hp);
-    mw_buf_init(&entity);
-    mw_buf_init(&cipher);
     for (size_t i = 0; i < j->pm->nhdrs; i++)
         if (!mw_pgp_not_protected(j->pm->hdrs[i].name))
             mw_pgp_put_header(&hp, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
+    /* One HP-Outer per non-structural outer field, as it appears outside. */
     for (size_t i = 0; i < j->pm->nhdrs; i++) {
         const char *name = j->pm->hdrs[i].name, *value = j->pm->hdrs[i].value;
         if (mw_pgp_not_protected(name))
@@ -298,46 +299,77 @@ mw_pgp_make_encrypted(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *
         mw_buf_printf(&hp, "HP-Outer: %s: ", name);
         mw_pgp_put_value(&hp, strcasecmp(name, "Subject") == 0 ? j->s->outer_subject : value);
     }
-    if (mw_pgp_mime_entity(j->raw.data, j->raw.len, 1, hp.data, &entity, &j->err) == 0 &&
-        mw_pgp_gpg_encrypt(j->ctx, j->keys, j->signer, j->s->hide, entity.data, entity.len, &cipher,
+    rc = mw_pgp_mime_entity(j->raw.data, j->raw.len, 1, hp.data, entity, &j->err);
+    mw_buf_release(&hp);
+    return rc;
+}
+
+/* The multipart/encrypted body for the NULL-terminated keys, and its Content-Type. */
+static int
+mw_pgp_encrypt_to(struct mw_pgp_job *j, const struct mw_buf *entity, gpgme_key_t *keys, int hide,
+                  struct mw_buf *body, struct mw_buf *ctype)
+{
+    struct mw_buf cipher;
+    char boundary[64];
+    int rc = -1;
+
+    mw_buf_init(&cipher);
+    if (mw_pgp_gpg_encrypt(j->ctx, keys, j->signer, hide, entity->data, entity->len, &cipher,
                            &j->err) == 0) {
         mw_pgp_mime_boundary(boundary, sizeof(boundary));
         mw_pgp_mime_encrypted(boundary, &cipher, body, ctype);
         rc = 0;
     }
-    mw_buf_release(&hp);
-    mw_buf_release(&entity);
     mw_buf_release(&cipher);
     return rc;
 }
 
-/* The clear copy for the recipients without a key: signed when a signer is set. */
-static int
-mw_pgp_send_clear(struct mw_pgp_job *j)
+/*
+ * A whole message to re-inject: the loop guard, the original header fields
+ * but Content-* (every Subject replaced by one with subject, unless NULL),
+ * MIME-Version, ctype, the body.
+ */
+static void
+mw_pgp_outer_msg(const struct mw_pgp_job *j, const char *ctype, const struct mw_buf *body,
+                 const char *subject, struct mw_buf *msg)
 {
-    struct mw_buf msg, body, ctype;
+    int nsubj = 0;
+
+    mw_pgp_put_header(msg, MW_PGP_GUARD, mw_pgp_token);
+    for (size_t i = 0; i < j->pm->nhdrs; i++) {
+        const char *name = j->pm->hdrs[i].name;
+        if (mw_pgp_is_content(name) || strcasecmp(name, MW_PGP_GUARD) == 0)
+            continue;
+        if (subject != NULL && strcasecmp(name, "Subject") == 0) {
+            if (nsubj++ == 0)
+                mw_pgp_put_header(msg, name, subject);
+            continue;
+        }
+        mw_pgp_put_header(msg, name, j->pm->hdrs[i].value);
+    }
+    if (mw_pgp_find_header(j->pm, "MIME-Version") == NULL)
+        mw_buf_puts(msg, "MIME-Version: 1.0\r\n");
+    mw_pgp_put_header(msg, "Content-Type", ctype);
+    mw_buf_puts(msg, "\r\n");
+    mw_buf_append(msg, body->data, body->len);
+}
+
+/* The clear copy for the recipients without a key (signed when a signer is set) into msg. */
+static int
+mw_pgp_clear_copy(struct mw_pgp_job *j, struct mw_buf *msg)
+{
+    struct mw_buf body, ctype;
     int rc = 0;
 
-    mw_buf_init(&msg);
+    if (j->signer == NULL) {
+        mw_pgp_put_header(msg, MW_PGP_GUARD, mw_pgp_token);
+        mw_buf_append(msg, j->raw.data, j->raw.len);
+        return 0;
+    }
     mw_buf_init(&body);
     mw_buf_init(&ctype);
-    mw_pgp_put_header(&msg, MW_PGP_GUARD, mw_pgp_token);
-    if (j->signer == NULL) {
-        mw_buf_append(&msg, j->raw.data, j->raw.len);
-    } else if ((rc = mw_pgp_make_signed(j, &body, &ctype)) == 0) {
-        for (size_t i = 0; i < j->pm->nhdrs; i++)
-            if (!mw_pgp_is_content(j->pm->hdrs[i].name))
-                mw_pgp_put_header(&msg, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
-        if (mw_pgp_find_header(j->pm, "MIME-Version") == NULL)
-            mw_buf_puts(&msg, "MIME-Version: 1.0\r\n");
-        mw_pgp_put_header(&msg, "Content-Type", ctype.data);
-        mw_buf_puts(&msg, "\r\n");
-        mw_buf_append(&msg, body.data, body.len);
-    }
-    if (rc == 0)
-        rc = mw_pgp_reinject(j->s->reinject, mw_msg_mail_from(j->m), j->clear, j->nclear, msg.data,
-                             msg.len, &j->err);
-    mw_buf_release(&msg);
+    if ((rc = mw_pgp_make_signed(j, &body, &ctype)) == 0)
+        mw_pgp_outer_msg(j, ctype.data, &body, NULL, msg);
     mw_buf_release(&body);
     mw_buf_release(&ctype);
     return rc;
@@ -368,35 +400,147 @@ mw_pgp_sign_only(struct mw_pgp_job *j)
     return v;
 }
 
-/* Key holders get ciphertext here; the others a clear copy through reinject. */
+/*
+ * What leaves by re-injection: copies[0] the clear copy (when nclear > 0),
+ * then one ciphertext per key holder 1..nkeys-1 when per (bcc_privacy =
+ * per-recipient). Every copy is made before any is sent, so a GnuPG
+ * failure sends nothing.
+ */
+struct mw_pgp_out {
+    struct mw_buf *copies;
+    const char **to; /* copies[k] goes to to[k] ... to[k + nto[k] - 1] */
+    size_t *first, *nto, n;
+};
+
+static int
+mw_pgp_make_copies(struct mw_pgp_job *j, const struct mw_buf *entity, int per, struct mw_pgp_out *o)
+{
+    size_t max = j->nkeys + 1;
+
+    o->copies = mw_calloc(max, sizeof(*o->copies));
+    o->first = mw_calloc(max, sizeof(*o->first));
+    o->nto = mw_calloc(max, sizeof(*o->nto));
+    o->to = mw_calloc(j->nclear + j->nkeys + 1, sizeof(*o->to));
+    if (j->nclear > 0) {
+        mw_buf_init(&o->copies[0]);
+        o->n = 1;
+        o->nto[0] = j->nclear;
+        memcpy(o->to, j->clear, j->nclear * sizeof(*o->to));
+        if (mw_pgp_clear_copy(j, &o->copies[0]) < 0)
+            return -1;
+    }
+    for (size_t i = 1; per && i < j->nkeys; i++) {
+        gpgme_key_t one[2] = {j->keys[i], NULL};
+        struct mw_buf body, ctype;
+        size_t k = o->n++;
+        int rc;
+
+        mw_buf_init(&o->copies[k]);
+        mw_buf_init(&body);
+        mw_buf_init(&ctype);
+        o->first[k] = j->nclear + i - 1;
+        o->nto[k] = 1;
+        o->to[o->first[k]] = j->krcpt[i];
+        if ((rc = mw_pgp_encrypt_to(j, entity, one, 0, &body, &ctype)) == 0)
+            mw_pgp_outer_msg(j, ctype.data, &body, j->s->outer_subject, &o->copies[k]);
+        mw_buf_release(&body);
+        mw_buf_release(&ctype);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Send every copy, in order. A failure stops here and the caller tempfails
+ * the whole message: the copies already sent stay sent, and the client's
+ * retry sends them again. A duplicate, never a loss (see reinject.h).
+ */
+static int
+mw_pgp_send_copies(struct mw_pgp_job *j, const struct mw_pgp_out *o)
+{
+    for (size_t k = 0; k < o->n; k++) {
+        if (mw_pgp_reinject(j->s->reinject, mw_msg_mail_from(j->m), o->to + o->first[k], o->nto[k],
+                            o->copies[k].data, o->copies[k].len, &j->err) < 0) {
+            if (k > 0)
+                mw_log_warn("%s: pgp: %zu of %zu re-injected copies were sent before the "
+                            "failure; the retry will send them again",
+                            mw_msg_queue_id(j->m), k, o->n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+mw_pgp_out_free(struct mw_pgp_out *o)
+{
+    for (size_t k = 0; k < o->n; k++)
+        mw_buf_release(&o->copies[k]);
+    mw_free(&o->copies);
+    mw_free(&o->first);
+    mw_free(&o->nto);
+    mw_free(&o->to);
+}
+
+/* The transaction keeps the first key holder (or all, unless per); the rest leave re-injected. */
+static void
+mw_pgp_apply_encrypted(struct mw_pgp_job *j, int per, const struct mw_buf *body,
+                       const struct mw_buf *ctype)
+{
+    const char *bcc = j->nkeys < 2       ? ""
+                      : per              ? ",per-recipient"
+                      : j->s->bcc == 'o' ? ",keyids-visible"
+                                         : ",hidden-keyids";
+    char clear[48] = "";
+
+    for (size_t i = 0; i < j->nclear; i++)
+        mw_msg_rcpt_delete(j->m, j->clear[i]);
+    for (size_t i = 1; per && i < j->nkeys; i++)
+        mw_msg_rcpt_delete(j->m, j->krcpt[i]);
+    mw_msg_body_replace(j->m, body->data, body->len);
+    mw_pgp_apply_headers(j->m, j->pm, ctype->data, j->s->outer_subject);
+    if (j->nclear > 0)
+        snprintf(clear, sizeof(clear), ",reinjected:%zu", j->nclear);
+    mw_msg_log_add(j->m, "pgp=encrypted:%zu%s%s%s", j->nkeys, j->signer ? ",signed" : "", bcc,
+                   clear);
+}
+
+/*
+ * Key holders get ciphertext: one copy to all of them (bcc_privacy
+ * hidden-keyids or off), or one per key holder (per-recipient), the first
+ * in this transaction and the others re-injected. Recipients without a key
+ * get a clear copy through reinject.
+ */
 static enum mw_verdict
 mw_pgp_encrypt(struct mw_pgp_job *j)
 {
-    struct mw_buf body, ctype;
+    struct mw_buf entity, body, ctype;
+    struct mw_pgp_out out = {0};
     enum mw_verdict v = MW_CONTINUE;
+    int per = j->s->bcc == 'p' && j->nkeys > 1, hide = j->s->bcc == 'h';
+    gpgme_key_t first[2] = {j->keys[0], NULL};
 
     if (j->nclear > 0 && *j->s->reinject == '\0')
         return mw_pgp_fail(j, 1, "mixed",
                            "%zu recipient(s) have an OpenPGP key and %zu not; "
                            "send to them separately",
                            j->nkeys, j->nclear);
+    if (per && *j->s->reinject == '\0')
+        per = 0, hide = 1; /* no way to send the other copies: hide the key ids instead */
+    mw_buf_init(&entity);
     mw_buf_init(&body);
     mw_buf_init(&ctype);
-    if (mw_pgp_make_encrypted(j, &body, &ctype) < 0) {
+    if (mw_pgp_protected_entity(j, &entity) < 0 ||
+        mw_pgp_encrypt_to(j, &entity, per ? first : j->keys, hide, &body, &ctype) < 0 ||
+        mw_pgp_make_copies(j, &entity, per, &out) < 0)
         v = mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
-    } else if (j->nclear > 0 && mw_pgp_send_clear(j) < 0) {
-        v = mw_pgp_fail(j, 0, "reinject", "cannot send the clear copy: %s", j->err.text);
-    } else {
-        for (size_t i = 0; i < j->nclear; i++)
-            mw_msg_rcpt_delete(j->m, j->clear[i]);
-        mw_msg_body_replace(j->m, body.data, body.len);
-        mw_pgp_apply_headers(j->m, j->pm, ctype.data, j->s->outer_subject);
-        if (j->nclear > 0)
-            mw_msg_log_add(j->m, "pgp=encrypted:%zu%s,reinjected:%zu", j->nkeys,
-                           j->signer ? ",signed" : "", j->nclear);
-        else
-            mw_msg_log_add(j->m, "pgp=encrypted:%zu%s", j->nkeys, j->signer ? ",signed" : "");
-    }
+    else if (mw_pgp_send_copies(j, &out) < 0)
+        v = mw_pgp_fail(j, 0, "reinject", "cannot re-inject a copy: %s", j->err.text);
+    else
+        mw_pgp_apply_encrypted(j, per, &body, &ctype);
+    mw_pgp_out_free(&out);
+    mw_buf_release(&entity);
     mw_buf_release(&body);
     mw_buf_release(&ctype);
     return v;
@@ -477,6 +621,7 @@ mw_pgp_flow(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw_ms
         gpgme_key_unref(j.keys[i]);
     gpgme_key_unref(j.signer);
     mw_free(&j.keys);
+    mw_free(&j.krcpt);
     mw_free(&j.clear);
     mw_buf_release(&j.raw);
     return v;

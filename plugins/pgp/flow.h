@@ -19,7 +19,7 @@ struct mw_pgp_settings {
     char *explanation; /* password_explanation; NULL: the built-in text */
     enum mw_pgp_mode encrypt, sign;
     struct mw_pgp_table *table; /* NULL: none */
-    int hide;                   /* hide_recipients: wildcard key ids */
+    char bcc;                   /* bcc_privacy: 'p'er-recipient, 'h'idden-keyids, 'o'ff */
     int reject_missing;         /* missing_key_action = reject */
     size_t max_size;
     char too_big; /* 't'empfail, 'r'eject, 'p'ass */

@@ -8,9 +8,10 @@
  * of that thread; it is released when the thread ends. A context follows
  * the current settings: when gnupg_home changes (reload) it is re-pointed.
  * Keys are trusted because the administrator put them into gnupg_home
- * (GPGME_ENCRYPT_ALWAYS_TRUST); recipients' key ids are hidden
- * (GPGME_ENCRYPT_THROW_KEYIDS, [pgp] hide_recipients) so no recipient
- * learns another from the ciphertext, Bcc included.
+ * (GPGME_ENCRYPT_ALWAYS_TRUST). With [pgp] bcc_privacy = hidden-keyids
+ * the recipients' key ids are hidden (GPGME_ENCRYPT_THROW_KEYIDS) so no
+ * recipient learns another from a ciphertext encrypted to several keys;
+ * per-recipient (flow.c) encrypts to one key per ciphertext instead.
  */
 #ifndef MW_PGP_GPG_H
 #define MW_PGP_GPG_H

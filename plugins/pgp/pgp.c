@@ -14,7 +14,11 @@
  *   fields travel inside, RFC 9788). When some recipients get clear text
  *   and others ciphertext, the clear ones are removed from the transaction
  *   and a clear copy goes to them through [pgp] reinject (reinject.h);
- *   without reinject such a message is refused. The sender's key (From:
+ *   without reinject such a message is refused. Several key holders
+ *   ([pgp] bcc_privacy): per-recipient keeps the first in the transaction
+ *   and re-injects a ciphertext for each other one, encrypted to their key
+ *   alone; hidden-keyids encrypts one copy with wildcard key ids; off one
+ *   copy with visible key ids. The sender's key (From:
  *   address, else MAIL FROM) signs when [pgp] sign allows: inside the
  *   encryption (RFC 3156 §6.2, combined), or as multipart/signed.
  *   Mail that is already encrypted (PGP/MIME, inline PGP, S/MIME) passes.
@@ -64,9 +68,10 @@ static const struct mw_cfg_key mw_pgp_keys[] = {
      "Sign outbound mail with the sender's key: never, if-key, always (refuse without)."},
     {"policy_table", MW_CFG_STRING, "", 0, 0, NULL, NULL,
      "File of \"ADDRESS|DOMAIN|.DOMAIN never|if-key|always\" lines overriding encrypt."},
-    {"hide_recipients", MW_CFG_BOOL, "yes", 0, 0, NULL, NULL,
-     "Hide the recipients' key ids in the ciphertext (Bcc privacy; some readers, e.g. rnp 0.16, "
-     "cannot decrypt such messages)."},
+    {"bcc_privacy", MW_CFG_ENUM, "per-recipient", 0, 0, "per-recipient|hidden-keyids|off", NULL,
+     "How no key id in the ciphertext reveals one recipient to another: per-recipient (one copy "
+     "per key holder, the others re-injected), hidden-keyids (one copy, wildcard key ids; rnp "
+     "0.16 cannot decrypt those), off (one copy, key ids visible)."},
     {"missing_key_action", MW_CFG_ENUM, "tempfail", 0, 0, "tempfail|reject", NULL,
      "When policy demands a key that is missing: tempfail (451 4.7.1) or reject (550 5.7.1)."},
     {"max_size", MW_CFG_INT, "26214400", 1024, 1073741824, NULL, NULL,
@@ -173,7 +178,7 @@ mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     mw_pgp_mode_parse(mw_config_str(cfg, "pgp", "encrypt"), &s->encrypt);
     mw_pgp_mode_parse(mw_config_str(cfg, "pgp", "sign"), &s->sign);
     s->reject_missing = strcmp(mw_config_str(cfg, "pgp", "missing_key_action"), "reject") == 0;
-    s->hide = mw_config_bool(cfg, "pgp", "hide_recipients");
+    s->bcc = mw_config_str(cfg, "pgp", "bcc_privacy")[0];
     s->max_size = (size_t)mw_config_int(cfg, "pgp", "max_size");
     s->too_big = mw_config_str(cfg, "pgp", "too_big_action")[0];
     if (*s->home == '\0' || strchr(s->outer_subject, '\n') != NULL) {

@@ -9,7 +9,9 @@
 #                               7 bit) to DIR/data, the signature to DIR/sig.asc;
 #                               prints "micalg=..."
 #   check.py inner FILE         a decrypted entity: prints "hp=", "protected-headers=",
-#                               "subject=", "hp-outer-subject=" and the text of the body
+#                               "subject=", "from=" "to=" "cc=" "date=" "message-id=" (when
+#                               present, folds unfolded), "hp-outer-NAME=" for each HP-Outer
+#                               field and the text of the body
 # Exits 1 with the reason on the first violation.
 import email
 import email.policy
@@ -76,9 +78,12 @@ def inner(path):
     print("hp=%s" % m.get_param("hp"))
     print("protected-headers=%s" % m.get_param("protected-headers"))
     print("subject=%s" % m.get("Subject"))
+    for name in ("From", "To", "Cc", "Date", "Message-ID"):
+        if m.get(name) is not None:
+            print("%s=%s" % (name.lower(), " ".join(m.get(name).split())))
     for v in m.get_all("HP-Outer") or []:
-        if v.lower().startswith("subject:"):
-            print("hp-outer-subject=" + v.split(":", 1)[1].strip())
+        name, value = v.split(":", 1)
+        print("hp-outer-%s=%s" % (name.strip().lower(), " ".join(value.split())))
     for part in m.walk():
         if part.get_content_type() == "text/plain":
             print("text=" + part.get_payload(decode=True).decode(errors="replace").strip())

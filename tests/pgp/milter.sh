@@ -32,7 +32,8 @@ policy_table = $T/policy
 $1
 CONF
 }
-start "reinject ="
+start "reinject =
+bcc_privacy = hidden-keyids"
 
 cat >"$T/multi.eml" <<'EOF2'
 From: Alice <alice@valid.test>
@@ -140,8 +141,7 @@ world_stop_daemons
 # 6. Mixed with reinject (smtp-sink as the milter-free port), and reject for a missing key.
 start "reinject = smtp://127.0.0.1:10026
 missing_key_action = reject
-max_size = 4096
-hide_recipients = no"
+max_size = 4096"
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
 ip netns exec "$WORLD_NS" smtp-sink -u postfix -d "$T/sink/%M." 127.0.0.1:10026 5 &
 sink=$!
