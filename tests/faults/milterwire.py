@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""milterwire.py PORT - broken milter clients against mailward-milter, each followed by
+a well-formed session that must still be served (a real message to its end of message).
+
+Broken clients: vanishing after the headers, in the body, after the end of message
+without QUIT, silent mid-message while others are served; packets of length 0, of a
+huge length, truncated; unknown commands; malformed macro packets (no NUL, a name
+without a value, no name); a connect packet without family, port or address; headers
+without NUL; body before MAIL; an option packet with version 0 and a short one; random
+bytes. Prints "ok NAME" per case, exits 1 at the first good session not served.
+"""
+import os
+import random
+import socket
+import struct
+import sys
+
+PORT = int(sys.argv[1])
+
+
+def pkt(cmd, data=b""):
+    return struct.pack(">I", len(data) + 1) + cmd + data
+
+
+def z(*parts):
+    return b"".join(p + b"\0" for p in parts)
+
+
+def conn():
+    return socket.create_connection(("127.0.0.1", PORT), timeout=15)
+
+
+def recv(s):
+    head = s.recv(4, socket.MSG_WAITALL)
+    if len(head) < 4:
+        raise ConnectionError("closed")
+    n = struct.unpack(">I", head)[0]
+    d = s.recv(n, socket.MSG_WAITALL)
+    return d[:1], d[1:]
+
+
+def reply(s):
+    while True:
+        c, d = recv(s)
+        if c in (b"h", b"i", b"m", b"q", b"e", b"c" if False else b"~"):
+            continue
+        return c
+
+
+HEADERS = [(b"From", b"alice@plain.test"), (b"To", b"bob@valid.test"),
+           (b"Subject", b"fault"), (b"Message-ID", b"<fault@plain.test>")]
+
+
+def session(s, upto="quit"):
+    """A well-formed session; upto stops it early (the client then just leaves)."""
+    s.sendall(pkt(b"O", struct.pack(">III", 6, 0x1FF, 0)))
+    recv(s)
+    s.sendall(pkt(b"D", b"C" + z(b"j", b"mx.world.test")))
+    s.sendall(pkt(b"C", z(b"client.example") + b"4" + struct.pack(">H", 25) + z(b"192.0.2.7")))
+    reply(s)
+    s.sendall(pkt(b"H", z(b"client.example")))
+    reply(s)
+    s.sendall(pkt(b"D", b"M" + z(b"i", b"4FAULT")))
+    s.sendall(pkt(b"M", z(b"<alice@plain.test>")))
+    reply(s)
+    s.sendall(pkt(b"R", z(b"<bob@valid.test>")))
+    reply(s)
+    for name, value in HEADERS:
+        s.sendall(pkt(b"L", z(name, value)))
+        reply(s)
+    if upto == "headers":
+        return None
+    s.sendall(pkt(b"N"))
+    reply(s)
+    s.sendall(pkt(b"B", b"hello\r\n" * 100))
+    reply(s)
+    if upto == "body":
+        return None
+    s.sendall(pkt(b"E"))
+    c = reply(s)
+    if upto == "eom":
+        return c
+    s.sendall(pkt(b"Q"))
+    return c
+
+
+def good(name):
+    s = conn()
+    try:
+        c = session(s)
+    except (OSError, ConnectionError) as e:
+        sys.exit("FAIL after %s: a good session failed: %s" % (name, e))
+    s.close()
+    if c not in (b"a", b"c"):
+        sys.exit("FAIL after %s: a good session got %r" % (name, c))
+    print("ok", name)
+
+
+def opened():
+    s = conn()
+    s.sendall(pkt(b"O", struct.pack(">III", 6, 0x1FF, 0)))
+    recv(s)
+    return s
+
+
+def raw(data, negotiate=True):
+    s = opened() if negotiate else conn()
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(5)
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    s.close()
+
+
+def early(upto):
+    s = conn()
+    session(s, upto)
+    s.close()
+
+
+CONNECT = pkt(b"C", z(b"client.example") + b"4" + struct.pack(">H", 25) + z(b"192.0.2.7"))
+CASES = [
+    ("vanish-after-headers", lambda: early("headers")),
+    ("vanish-in-body", lambda: early("body")),
+    ("vanish-after-eom", lambda: early("eom")),
+    ("length-0", lambda: raw(struct.pack(">I", 0) * 4)),
+    ("length-huge", lambda: raw(struct.pack(">I", 0x7FFFFFFF) + b"B" + b"x" * 1000)),
+    ("length-over-limit", lambda: raw(struct.pack(">I", 0x01000000) + b"L")),
+    ("truncated", lambda: raw(pkt(b"L", z(b"Subject", b"x"))[:7])),
+    ("unknown-command", lambda: raw(pkt(b"Z", b"zzz") + pkt(b"\xff"))),
+    ("macro-no-nul", lambda: raw(pkt(b"D", b"Cj") + CONNECT)),
+    ("macro-no-value", lambda: raw(pkt(b"D", b"C" + b"j\0") + CONNECT)),
+    ("macro-no-name", lambda: raw(pkt(b"D", b"") + pkt(b"D", b"C") + CONNECT)),
+    ("macro-odd", lambda: raw(pkt(b"D", b"Mi\0" + b"x" * 5000) + pkt(b"M", z(b"<a@b>")))),
+    ("macro-unknown-stage", lambda: raw(pkt(b"D", b"Q" + z(b"i", b"X")) + CONNECT)),
+    ("connect-no-family", lambda: raw(pkt(b"C", z(b"client.example")))),
+    ("connect-no-port", lambda: raw(pkt(b"C", z(b"client.example") + b"4"))),
+    ("connect-no-addr", lambda: raw(pkt(b"C", z(b"client.example") + b"4" + b"\0\x19"))),
+    ("connect-bad-family", lambda: raw(pkt(b"C", z(b"c") + b"9" + b"\0\x19" + z(b"zz")))),
+    ("connect-bad-addr", lambda: raw(pkt(b"C", z(b"c") + b"4" + b"\0\x19" + z(b"999.1.x")))),
+    ("header-no-nul", lambda: raw(CONNECT + pkt(b"L", b"Subject"))),
+    ("header-no-value-nul", lambda: raw(CONNECT + pkt(b"L", b"Subject\0abc"))),
+    ("body-before-mail", lambda: raw(pkt(b"B", b"x" * 100) + pkt(b"E"))),
+    ("eom-before-mail", lambda: raw(CONNECT + pkt(b"E") + pkt(b"E"))),
+    ("rcpt-before-mail", lambda: raw(CONNECT + pkt(b"R", z(b"<x@y>")) + pkt(b"N") + pkt(b"E"))),
+    ("mail-empty", lambda: raw(CONNECT + pkt(b"M") + pkt(b"R", b"") + pkt(b"E"))),
+    ("option-version-0", lambda: raw(pkt(b"O", struct.pack(">III", 0, 0, 0)), False)),
+    ("option-short", lambda: raw(pkt(b"O", b"\0\0"), False)),
+    ("abort-repeat", lambda: raw(CONNECT + pkt(b"A") * 50 + pkt(b"E"))),
+]
+
+
+def main():
+    good("start")
+    # A client that goes silent mid-message: others are served meanwhile.
+    stuck = conn()
+    session(stuck, "headers")
+    for name, case in CASES:
+        case()
+        good(name)
+    rnd = random.Random(9)
+    for i in range(40):
+        raw(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300))), negotiate=bool(i % 2))
+    good("random-bytes")
+    # The silent client can still finish its message.
+    stuck.sendall(pkt(b"N"))
+    reply(stuck)
+    stuck.sendall(pkt(b"E"))
+    c = reply(stuck)
+    if c not in (b"a", b"c"):
+        sys.exit("FAIL: the silent client got %r at its end of message" % c)
+    print("ok silent-client")
+
+
+main()
