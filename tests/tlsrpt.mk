@@ -12,3 +12,5 @@ EXTRA_DIST += tests/tlsrpt/valid.json tests/tlsrpt/multi.json \
 	tests/tlsrpt/string-count.json tests/tlsrpt/float-count.json \
 	tests/tlsrpt/negative.json tests/tlsrpt/bad-policy-type.json \
 	tests/tlsrpt/bad-date.json
+TESTS += tests/tlsrpt/mail.sh
+EXTRA_DIST += tests/tlsrpt/mail.sh tests/tlsrpt/report-mail.py
