@@ -161,6 +161,8 @@ ck_dane_host(const struct ck_ctx *c, struct mw_dane_host *h, struct ck_item *it)
     if (t != NULL && t->status == MW_DNS_OK) {
         mw_buf_printf(&line, "TLSA %s (%s)", mw_dns_dnssec_name(t->dnssec), t->qname);
         ck_dane_tlsa_text(t, &line);
+        if (t->count > 0)
+            ck_tlsa_cert(c, h->name, t, it);
     } else {
         mw_buf_puts(&line, t == NULL ? "TLSA not looked up" : "no TLSA records");
     }
@@ -199,8 +201,6 @@ ck_dane(const struct ck_ctx *c, struct ck_item *it)
     if (f->mx.dnssec != MW_DNSSEC_SECURE)
         f->nhosts = 0;
     mw_dane_decide(f, &v);
-    if (tlsa > 0)
-        ck_detail(it, "certificates", "not matched against the TLSA records (no SMTP connection)");
     ck_detail(it, "verdict", "%s (%s)", mw_dane_class_name(v.cls), v.reason);
     if (v.cls == MW_DANE_FAIL)
         ck_set(it, CK_FAIL, "%s", v.reason);

@@ -12,6 +12,7 @@
  *   carry DNSSEC status):
  *     check-sts.c   MTA-STS: TXT record, HTTPS policy fetch, policy, MX match
  *     check-dane.c  DANE: MX, addresses and TLSA records (plugins/dane/verdict.c)
+ *     check-tlsa.c  DANE: the certificate each MX serves against its TLSA records
  *     check-mail.c  SPF, DMARC and the DKIM key of --selector
  */
 #ifndef MW_CTL_CHECK_H
@@ -70,5 +71,8 @@ void ck_dane(const struct ck_ctx *c, struct ck_item *it);
 void ck_spf(const struct ck_ctx *c, struct ck_item *it);
 void ck_dmarc(const struct ck_ctx *c, struct ck_item *it);
 void ck_dkim(const struct ck_ctx *c, struct ck_item *it);
+/* Warn unless the certificate host serves on port 25 matches its TLSA answer (check-tlsa.c). */
+void ck_tlsa_cert(const struct ck_ctx *c, const char *host, const struct mw_dns_answer *tlsa,
+                  struct ck_item *it);
 
 #endif

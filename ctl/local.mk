@@ -3,7 +3,7 @@
 # DMARC discovery, policy and public suffix list code.
 sbin_PROGRAMS += ctl/mailwardctl
 ctl_mailwardctl_SOURCES = ctl/mailwardctl.c ctl/ctl.h ctl/keys.c ctl/cache.c \
-	ctl/check.c ctl/check.h ctl/check-sts.c ctl/check-dane.c ctl/check-mail.c \
+	ctl/check.c ctl/check.h ctl/check-sts.c ctl/check-dane.c ctl/check-tlsa.c ctl/check-mail.c \
 	ctl/dkim-record.c ctl/dkim-record.h \
 	ctl/publish.c ctl/tlsa.c ctl/tlsa.h \
 	policyd/publish-table.c policyd/publish-table.h \

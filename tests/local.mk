@@ -18,5 +18,6 @@ include tests/keys.mk
 include tests/ctl.mk
 include tests/ctl-cache.mk
 include tests/tlsrpt.mk
+include tests/publish.mk
 include tests/faults.mk
 include tests/examples.mk

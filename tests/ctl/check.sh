@@ -2,7 +2,7 @@
 # tests/ctl/check.sh - mailwardctl check DOMAIN in the test world: the world's
 # resolver (DNSSEC with its trust anchor), its MTA-STS policy hosts (test CA)
 # and zones. valid.test (DANE, SPF, DMARC p=reject, DKIM rsa/ed25519/revoked),
-# dane-bad.test (TLSA usable; certificates are not matched), bogus.test
+# dane-bad.test (TLSA usable but not matching the MX's certificate: a warning), bogus.test
 # (every lookup bogus), sts.test policies (good, wrong-name certificate,
 # redirect, testing, two TXT records, an MX that matches no pattern), SPF
 # errors (two records, a bad term), DMARC (organizational fallback, p=none,
@@ -66,6 +66,7 @@ assert i['dane']['details']['mx'] == '10 mx.valid.test'
 assert 'TLSA secure' in i['dane']['details']['host mx.valid.test']
 assert '3 1 1 usable' in i['dane']['details']['host mx.valid.test']
 assert i['dane']['details']['verdict'].startswith('all ')
+assert 'matches 1 of 1 end-entity' in i['dane']['details']['certificate mx.valid.test'], i['dane']
 assert i['spf']['verdict'] == 'ok' and i['spf']['details']['record'] == 'v=spf1 ip4:127.0.0.0/8 -all'
 assert i['dmarc']['verdict'] == 'ok' and i['dmarc']['details']['p'] == 'reject'
 assert i['dmarc']['details']['adkim'] == 's' and i['dmarc']['details']['pct'] == '100'
@@ -89,9 +90,11 @@ json 0 valid.test <<'PY'
 assert 'dkim' not in i
 PY
 json 0 dane-bad.test <<'PY'
-assert i['dane']['verdict'] == 'ok', i['dane']
+# The TLSA record is usable but does not match the certificate the MX serves: a warning.
+assert i['dane']['verdict'] == 'warn', i['dane']
 assert '3 1 1 usable' in i['dane']['details']['host mx.dane-bad.test']
-assert 'not matched' in i['dane']['details']['certificates']
+assert 'matches none of 1' in i['dane']['details']['certificate mx.dane-bad.test'], i['dane']
+assert 'do not match the certificate' in i['dane']['summary'], i['dane']
 assert i['dmarc']['verdict'] == 'none'
 PY
 json 1 bogus.test <<'PY'
