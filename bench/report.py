@@ -8,7 +8,7 @@ import sys
 
 TITLES = {
     "inbound": "Inbound verification (milter-load; rate in messages/s, latency per message)",
-    "sign": "Outbound DKIM signing (milter-load; rsa-sha256 + ed25519-sha256 on every message)",
+    "sign": "Outbound DKIM signing (milter-load; one rsa-sha256 signature, relaxed/relaxed)",
     "policy": "MTA-STS policy lookups (socketmap-load; c = connections, d = requests in flight each)",
     "e2e": "End to end: smtp-source -> Postfix -> smtp-sink (messages/s until the queue is empty)",
     "memory": "Memory: peak RSS while loaded (MB)",

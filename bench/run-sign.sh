@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run-sign.sh - outbound DKIM signing: mailward-milter (plugin dkim, key and signing
-# tables) side by side with opendkim in signing mode, the same keys (the world's rsa and
-# ed25519 keys for valid.test), the same unsigned corpus (2 KB and 2 KB to 1 MB bodies)
+# tables) side by side with opendkim in signing mode, the same key (the world's rsa key for
+# valid.test: rsa-sha256, relaxed/relaxed), the same unsigned corpus (2 KB and 2 KB to 1 MB bodies)
 # from an internal host (127.0.0.1), fed by bench/milter-load.
 #   sudo bench/run-sign.sh [BUILD-DIR]
 # A measurement, not a test. Rows go to $BENCH_RESULTS (bench/lib.sh).
@@ -20,13 +20,13 @@ for kb in 2 2 16 128 1024; do
     [ $kb = 2 ] && cp "$B/mixed/$n-$kb.eml" "$B/small/"
 done
 cp "$WORLD_DKIM_RSA" "$B/rsa.pem"
-cp "$WORLD_DKIM_ED25519" "$B/ed.pem"
-chmod 600 "$B/rsa.pem" "$B/ed.pem"
+chmod 600 "$B/rsa.pem"
 
-# Both sign every message twice: rsa-sha256 and ed25519-sha256 (opendkim: two KeyTable
-# entries for one SigningTable pattern with MultipleSignatures).
-printf 'rsa-valid valid.test:rsa:%s\ned-valid valid.test:ed:%s\n' "$B/rsa.pem" "$B/ed.pem" >"$B/keytable"
-printf '*@valid.test rsa-valid\n*@valid.test ed-valid\n' >"$B/signingtable"
+# One rsa-sha256 signature each: Debian's opendkim 2.11 tempfails every message when its
+# KeyTable holds the world's ed25519 key (PEM or the raw base64 seed), so ed25519 signing
+# is not compared.
+printf 'rsa-valid valid.test:rsa:%s\n' "$B/rsa.pem" >"$B/keytable"
+printf '*@valid.test rsa-valid\n' >"$B/signingtable"
 
 WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter dkim <<CONF
 [milter]
@@ -44,7 +44,7 @@ Mode                    s
 Socket                  inet:8892@127.0.0.1
 KeyTable                file:$B/keytable
 SigningTable            refile:$B/signingtable
-MultipleSignatures      yes
+RequireSafeKeys         no
 Canonicalization        relaxed/relaxed
 InternalHosts           $B/internal
 Background              no
