@@ -1,7 +1,7 @@
 #!/bin/sh
 # milter.sh - the pgp plugin in the real mailward-milter, replayed with client.py: encryption
 # (gpg and rnp decrypt, RFC 3156 structure, RFC 9788 protected headers), signing (gpg
-# --verify and sqv), already-encrypted mail untouched, encrypt=always without a key
+# --verify and sqv), already-encrypted mail (inline PGP, PGP/MIME, S/MIME) untouched, encrypt=always without a key
 # refused, mixed recipients refused without reinject and re-injected with it.
 . "$top_srcdir/tests/world/lib.sh"
 world_up
@@ -119,7 +119,22 @@ cp "$T/enc.eml" "$T/mime.eml"
 out=$(client "$T/mime.eml" "$T/mime.out" alice@valid.test bob@valid.test)
 [ "$out" = accept ] || world_fail "pgp/mime: $out"
 cmp -s "$T/mime.eml" "$T/mime.out" || world_fail "PGP/MIME was changed"
-echo "ok 3 already encrypted mail passes untouched"
+# S/MIME (openssl smime -encrypt to a throwaway certificate of bob): application/x-pkcs7-mime
+# as openssl writes it, and the RFC 8551 spelling application/pkcs7-mime.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/smime.key" -out "$T/smime.crt" \
+    -subj /CN=bob@valid.test -days 1 2>/dev/null || world_fail "S/MIME certificate"
+printf 'secret smime body\n' | openssl smime -encrypt -aes256 -from alice@valid.test \
+    -to bob@valid.test -subject smime "$T/smime.crt" >"$T/xsmime.eml" || world_fail "openssl smime"
+grep -q '^Content-Type: application/x-pkcs7-mime' "$T/xsmime.eml" || world_fail "no S/MIME message made"
+sed 's|application/x-pkcs7-mime|application/pkcs7-mime|' "$T/xsmime.eml" >"$T/smime.eml"
+for f in smime xsmime; do
+    out=$(client "$T/$f.eml" "$T/$f.out" alice@valid.test bob@valid.test)
+    [ "$out" = accept ] || world_fail "$f: $out"
+    [ "$(tr -d '\r' <"$T/$f.out")" = "$(tr -d '\r' <"$T/$f.eml")" ] || world_fail "$f was changed"
+done
+[ "$(grep -c 'pgp=skipped:encrypted' "$WORLD_DIR/mailward/milter.log")" -ge 4 ] ||
+    world_fail "no pgp=skipped:encrypted log items"
+echo "ok 3 already encrypted mail (inline PGP, PGP/MIME, S/MIME) passes untouched"
 
 # 4. carol is "always" and has no key: tempfailed with the reason.
 out=$(client "$T/multi.eml" "$T/x" alice@valid.test carol@valid.test)
