@@ -1,8 +1,9 @@
 #!/bin/sh
 # milter.sh - the pgp plugin in the real mailward-milter, replayed with client.py: encryption
 # (gpg and rnp decrypt, RFC 3156 structure, RFC 9788 protected headers), signing (gpg
-# --verify and sqv), already-encrypted mail (inline PGP, PGP/MIME, S/MIME) untouched, encrypt=always without a key
-# refused, mixed recipients refused without reinject and re-injected with it.
+# --verify and sqv), already-encrypted mail (inline PGP, PGP/MIME, S/MIME) untouched,
+# encrypt=always without a key refused, mixed recipients refused without reinject and re-injected with it, per-recipient
+# copies (one key id each) and a failed re-injection tempfailing the whole message.
 . "$top_srcdir/tests/world/lib.sh"
 world_up
 T=$WORLD_DIR/pgp
@@ -191,4 +192,36 @@ out=$(world_exec $PY "$top_srcdir/tests/pgp/client.py" 8891 192.0.2.9 "$T/multi.
 [ "$out" = accept ] || world_fail "inbound: $out"
 grep -q 'noon' "$T/in.eml" && ! grep -q 'BEGIN PGP' "$T/in.eml" || world_fail "inbound mail was changed"
 echo "ok 5 mixed: bob gets ciphertext (rnp and gpg decrypt), dave a signed clear copy; missing_key_action=reject; too big tempfailed; inbound untouched"
+
+# 7. bcc_privacy = per-recipient (the default) with two key holders, bob and alice: bob keeps
+# the transaction, alice's own ciphertext is re-injected; each names only its reader's key.
+subkey() { G "$1" --with-colons -k "$2" | awk -F: '$1 == "sub" { print $5; exit }'; }
+keyids() { G "$T/empty" --list-packets "$1" 2>/dev/null |
+    awk '/pubkey enc packet/ { for (i = 1; i < NF; i++) if ($i == "keyid") print $(i + 1) }'; }
+mkdir -m 700 "$T/empty"
+mkdir -p "$T/sink2" && chmod 777 "$T/sink2"
+ip netns exec "$WORLD_NS" smtp-sink -u postfix -d "$T/sink2/%M." 127.0.0.1:10026 5 &
+sink=$!
+world_exec $PY "$top_srcdir/tests/world/wait-ports.py" 10 127.0.0.1:10026 || world_fail "no sink"
+out=$(client "$T/multi.eml" "$T/pr.eml" alice@valid.test bob@valid.test alice@valid.test)
+kill "$sink"
+echo "$out" | grep -qx 'rcpt-del: <alice@valid.test>' || world_fail "per-recipient: alice stays: $out"
+echo "$out" | grep -qx 'rcpt-del: <bob@valid.test>' && world_fail "per-recipient: bob removed: $out"
+echo "$out" | grep -qx 'accept' || world_fail "per-recipient: $out"
+check encrypted "$T/pr.eml" "$T" >/dev/null || world_fail "per-recipient: bob's copy not encrypted"
+[ "$(keyids "$T/cipher.asc")" = "$(subkey "$BOB" bob@valid.test)" ] || world_fail "bob's copy: $(keyids "$T/cipher.asc")"
+copy=$(ls "$T"/sink2/* | head -1)
+[ -n "$copy" ] && [ "$(ls "$T"/sink2 | wc -l)" = 1 ] || world_fail "per-recipient: not one copy re-injected"
+grep -q '^X-Mailward-PGP-Reinjected:' "$copy" || world_fail "per-recipient: no loop guard"
+grep -q 'noon' "$copy" && world_fail "per-recipient: alice's copy holds clear text"
+check encrypted "$copy" "$T" >/dev/null || world_fail "per-recipient: alice's copy not RFC 3156"
+[ "$(keyids "$T/cipher.asc")" = "$(subkey "$ALICE" alice@valid.test)" ] || world_fail "alice's copy: $(keyids "$T/cipher.asc")"
+G "$ALICE" -d "$T/cipher.asc" 2>/dev/null | grep -q 'meet at noon' || world_fail "alice cannot decrypt her copy"
+grep -q 'pgp=encrypted:2,signed,per-recipient' "$WORLD_DIR/mailward/milter.log" || world_fail "no per-recipient log item"
+# The re-injection port is gone now: the whole message is tempfailed, nobody removed.
+out=$(client "$T/multi.eml" "$T/x" alice@valid.test bob@valid.test alice@valid.test dave@valid.test)
+echo "$out" | grep -q '^refused: 451 4.7.1 cannot re-inject' || world_fail "reinject down: $out"
+echo "$out" | grep -q 'rcpt-del' && world_fail "reinject down: recipients removed: $out"
+grep -q 'pgp=tempfail:reinject' "$WORLD_DIR/mailward/milter.log" || world_fail "no tempfail:reinject log item"
+echo "ok 6 per-recipient: bob's and alice's copies each name only their key; re-injection down tempfails the whole message"
 world_stop_daemons
