@@ -60,6 +60,7 @@ struct msg {
 struct opts {
     const char *targets[4], *client_addr, *helo, *from, *rcpt, *match;
     int ntargets, conns, seconds, per_conn, delayed_ack;
+    unsigned long offer;
     long total;
     size_t chunk;
 };
@@ -72,7 +73,7 @@ struct worker {
 };
 
 static struct opts o = { { NULL }, "127.0.0.1", "client.example", "alice@valid.test", "bob@example.net",
-                         NULL, 0, 8, 10, 1, 0, 0, 65535 };
+                         NULL, 0, 8, 10, 1, 0, 0, P_OFFER, 65535 };
 static struct msg *msgs;
 static size_t nmsgs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -496,7 +497,7 @@ macro(struct session *s, char stage, const char *const *pairs)
 static enum verdict
 open_session(struct session *s, const char *target)
 {
-    uint32_t offer[3] = { htonl(6), htonl(0x1ff), htonl(P_OFFER) };
+    uint32_t offer[3] = { htonl(6), htonl(0x1ff), htonl((uint32_t)o.offer) };
     char addr_data[512];
     int family = strchr(o.client_addr, ':') ? '6' : '4';
     uint16_t port = htons(25);
@@ -704,7 +705,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: milter-load [-D] [-c CONNS] [-t SECONDS] [-n MESSAGES] [-k PER-CONN] [-b CHUNK]\n"
-                    "         [-a CLIENT-ADDR] [-H HELO] [-f FROM] [-r RCPT] [-m MATCH]\n"
+                    "         [-a CLIENT-ADDR] [-H HELO] [-f FROM] [-r RCPT] [-m MATCH] [-P HEX]\n"
                     "         TARGET[,TARGET...] EML-DIR|FILE...   (TARGET: HOST:PORT or /unix/socket)\n");
     exit(64);
 }
@@ -714,7 +715,7 @@ parse_args(int argc, char **argv)
 {
     int ch;
 
-    while ((ch = getopt(argc, argv, "a:b:c:Df:H:k:m:n:r:t:")) != -1) {
+    while ((ch = getopt(argc, argv, "a:b:c:Df:H:k:m:n:P:r:t:")) != -1) {
         switch (ch) {
         case 'a': o.client_addr = optarg; break;
         case 'b': o.chunk = (size_t)strtoul(optarg, NULL, 10); break;
@@ -725,6 +726,7 @@ parse_args(int argc, char **argv)
         case 'k': o.per_conn = atoi(optarg); break;
         case 'm': o.match = optarg; break;
         case 'n': o.total = atol(optarg); break;
+        case 'P': o.offer = strtoul(optarg, NULL, 16); break;
         case 'r': o.rcpt = optarg; break;
         case 't': o.seconds = atoi(optarg); break;
         default: usage();

@@ -57,9 +57,11 @@ def table(section, rows):
         if who not in OURS and rest in ours and r > 0:
             ratio = "%.2fx" % (ours[rest] / r)
         errs = f.get("errors", f.get("deferred", "0"))
-        for k in ("TEMP", "other"):
+        for k in ("TEMP", "other", "tempfailed", "rejected"):
             if f.get(k, "0") != "0":
                 errs = "%s %s=%s" % (errs, k, f[k])
+        if "matched" in f:
+            errs = "%s (checked %s/%s)" % (errs, f["matched"], f.get("messages", "?"))
         out.append("| %s | %s/s | %s | %s | %s | %s | %s |" % (
             case, f.get("rate", "?").rstrip("/s"), f.get("p50", ""), f.get("p99", ""), f.get("max", ""),
             errs, ratio or note))
