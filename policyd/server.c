@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "mw/alloc.h"
 #include "mw/log.h"
@@ -48,6 +49,7 @@ struct mw_conn {
     size_t nqueue;
     int eof;      /* the peer sends nothing more */
     int in_input; /* proto->input is on the stack */
+    time_t partial_since; /* when the incomplete request buffered now began, or 0 */
     void *proto_data;
     char peer[NI_MAXHOST + NI_MAXSERV + 2];
 };
@@ -141,11 +143,32 @@ mw_conn_free(struct mw_conn *c)
     }
 }
 
+/*
+ * True when the client has taken longer than request_timeout to send the
+ * request buffered now: a client trickling one byte at a time is never idle,
+ * so only this frees its connection. before and left are the input's length
+ * before and after the protocol consumed what it could.
+ */
+static int
+mw_conn_trickling(struct mw_conn *c, size_t before, size_t left)
+{
+    time_t now = time(NULL);
+
+    if (left == 0 || !mw_conn_room(c) || c->eof) {
+        c->partial_since = 0;
+        return 0;
+    }
+    if (c->partial_since == 0 || left < before)
+        c->partial_since = now; /* a new incomplete request began */
+    return now - c->partial_since > (time_t)c->srv->limits.request_timeout;
+}
+
 static int
 mw_conn_pump(struct mw_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t before = evbuffer_get_length(in);
 
     if (c->in_input)
         return 0;
@@ -159,6 +182,12 @@ mw_conn_pump(struct mw_conn *c)
             mw_conn_free(c);
             return -1;
         }
+    }
+    if (!c->srv->draining && mw_conn_trickling(c, before, evbuffer_get_length(in))) {
+        mw_log_info("%s: closing connection from %s: request incomplete after %d s "
+                    "(request_timeout)", c->proto->name, c->peer, c->srv->limits.request_timeout);
+        mw_conn_free(c);
+        return -1;
     }
     if (c->eof || c->srv->draining) {
         /* No more bytes will complete what is buffered: with room left it is a fragment. */
