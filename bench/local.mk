@@ -6,4 +6,4 @@ bench_milter_load_LDADD = -lpthread
 bench_socketmap_load_SOURCES = bench/socketmap-load.c
 EXTRA_DIST += BENCHMARKS.md bench/README.md bench/milter-load.1 bench/socketmap-load.1 bench/packages \
 	bench/lib.sh bench/report.py bench/run-all.sh bench/run-inbound.sh bench/run-sign.sh \
-	bench/run-policy.sh bench/run-e2e.sh bench/run-memory.sh
+	bench/run-policy.sh bench/run-e2e.sh bench/run-memory.sh bench/pgp.sh
