@@ -26,6 +26,8 @@
 /* Longest label value / logged string (bytes). */
 #define MW_TLSRPT_LABEL_MAX 64
 #define MW_TLSRPT_LOG_MAX 128
+/* Past this many bytes the log line names no more policies (one line must stay readable). */
+#define MW_TLSRPT_LINE_MAX 1500
 
 /* A bounded set of label values, first come first served. */
 struct mw_tlsrpt_labels {
@@ -161,6 +163,10 @@ mw_tlsrpt_log_policies(struct mw_buf *b, const struct mw_tlsrpt_summary *s)
     for (i = 0; i < s->npolicy; i++) {
         const struct mw_tlsrpt_policy *p = &s->policy[i];
 
+        if (b->len > MW_TLSRPT_LINE_MAX) {
+            mw_buf_printf(b, " ... (%zu policies)", s->npolicy);
+            return;
+        }
         mw_tlsrpt_clean(p->policy_domain, clean, MW_TLSRPT_LOG_MAX);
         mw_buf_printf(b, " policy-domain=%s type=%s successes=%llu failures=%llu results=", clean,
                       p->policy_type, (unsigned long long)p->successes,

@@ -43,11 +43,16 @@ mw_tlsrpt_inflate(const unsigned char *data, size_t len, char **json, size_t *jl
     z.avail_in = (uInt)len;
     do {
         if (z.total_out == cap) {
-            cap += MW_TLSRPT_CHUNK;
+            /* Double (amortised copies), never much past the limit. */
+            cap = cap == 0 ? MW_TLSRPT_CHUNK : cap * 2;
+            if (cap > MW_TLSRPT_MAX_JSON + MW_TLSRPT_CHUNK)
+                cap = MW_TLSRPT_MAX_JSON + MW_TLSRPT_CHUNK;
             out = mw_reallocarray(out, cap + 1, 1);
         }
         z.next_out = (Bytef *)out + z.total_out;
-        z.avail_out = (uInt)(cap - z.total_out);
+        /* At most one chunk per call, so that the limits are checked early. */
+        z.avail_out =
+            (uInt)(cap - z.total_out < MW_TLSRPT_CHUNK ? cap - z.total_out : MW_TLSRPT_CHUNK);
         rc = inflate(&z, Z_NO_FLUSH);
         if (z.total_out > MW_TLSRPT_MAX_JSON) {
             mw_err_set(err, "gzip: inflates to more than %u bytes", MW_TLSRPT_MAX_JSON);
@@ -240,6 +245,9 @@ mw_tlsrpt_failure_add(struct mw_tlsrpt_policy *p, const char *rt, uint64_t n, co
     for (i = 0; i < p->nfailure; i++)
         if (strcmp(p->failure[i].result_type, rt) == 0)
             return mw_tlsrpt_add(&p->failure[i].sessions, n, where, err);
+    if (p->nfailure == MW_TLSRPT_MAX_RESULT_TYPES)
+        return mw_err_set(err, "%s: more than %u distinct result types", where,
+                          MW_TLSRPT_MAX_RESULT_TYPES);
     p->failure = mw_reallocarray(p->failure, p->nfailure + 1, sizeof(*p->failure));
     p->failure[p->nfailure].result_type = mw_strdup(rt);
     p->failure[p->nfailure].sessions = n;

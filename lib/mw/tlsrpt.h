@@ -28,8 +28,9 @@
  *   object checked against the schema of RFC 8460 section 4: every required
  *   field present with its type, counts non-negative integers, policy-type
  *   one of "sts", "tlsa", "no-policy-found", date-range datetimes in RFC 3339
- *   form, at most MW_TLSRPT_MAX_POLICIES policies and MW_TLSRPT_MAX_DETAILS
- *   failure details per policy. Unknown fields are ignored (section 4.4
+ *   form, at most MW_TLSRPT_MAX_POLICIES policies, MW_TLSRPT_MAX_DETAILS
+ *   failure details and MW_TLSRPT_MAX_RESULT_TYPES distinct result types
+ *   per policy. Unknown fields are ignored (section 4.4
  *   allows extensions). A report failing any check is refused as a whole,
  *   with one line in err saying where ("policies[1].summary: ...").
  *
@@ -72,10 +73,11 @@
 #define MW_TLSRPT_MAX_RATIO 100u               /* inflated / compressed, above 1 MB */
 #define MW_TLSRPT_MAX_DEPTH 16                 /* JSON nesting */
 #define MW_TLSRPT_MAX_POLICIES 1000
-#define MW_TLSRPT_MAX_DETAILS 10000 /* failure-details per policy */
-#define MW_TLSRPT_MAX_STRING 4096   /* any string field kept */
-#define MW_TLSRPT_MAX_ORGS 32       /* distinct org label values */
-#define MW_TLSRPT_MAX_DOMAINS 64    /* distinct policy_domain label values */
+#define MW_TLSRPT_MAX_DETAILS 10000   /* failure-details per policy */
+#define MW_TLSRPT_MAX_RESULT_TYPES 64 /* distinct result types per policy */
+#define MW_TLSRPT_MAX_STRING 4096     /* any string field kept */
+#define MW_TLSRPT_MAX_ORGS 32         /* distinct org label values */
+#define MW_TLSRPT_MAX_DOMAINS 64      /* distinct policy_domain label values */
 
 /* The gzipped argument of mw_tlsrpt_accept()/mw_tlsrpt_receive(). */
 #define MW_TLSRPT_JSON 0

@@ -244,6 +244,35 @@ test_bad_json(void **state)
     }
 }
 
+/* More than MW_TLSRPT_MAX_RESULT_TYPES distinct result types in one policy: refused. */
+static void
+test_result_type_limit(void **state)
+{
+    struct mw_tlsrpt_summary s;
+    struct mw_buf json;
+    struct mw_err err;
+    int i;
+
+    (void)state;
+    mw_buf_init(&json);
+    mw_buf_puts(&json, "{\"organization-name\":\"O\",\"report-id\":\"r\",\"contact-info\":\"c\","
+                       "\"date-range\":{\"start-datetime\":\"2016-04-01T00:00:00Z\","
+                       "\"end-datetime\":\"2016-04-01T00:00:00Z\"},\"policies\":[{\"policy\":"
+                       "{\"policy-type\":\"sts\",\"policy-domain\":\"d.example\"},\"summary\":"
+                       "{\"total-successful-session-count\":1,\"total-failure-session-count\":99},"
+                       "\"failure-details\":[");
+    for (i = 0; i <= MW_TLSRPT_MAX_RESULT_TYPES; i++)
+        mw_buf_printf(&json, "%s{\"result-type\":\"t%d\",\"failed-session-count\":1}", i ? "," : "",
+                      i);
+    mw_buf_puts(&json, "]}]}");
+    assert_int_equal(
+        mw_tlsrpt_accept((unsigned char *)json.data, json.len, MW_TLSRPT_JSON, &s, &err), -1);
+    assert_string_equal(err.text,
+                        "policies[0].failure-details[64]: more than 64 distinct result types");
+    mw_tlsrpt_summary_free(&s);
+    mw_buf_release(&json);
+}
+
 static void
 test_truncated_and_corrupt_gzip(void **state)
 {
@@ -485,6 +514,7 @@ main(void)
         cmocka_unit_test(test_two_policies),
         cmocka_unit_test(test_wrong_schema),
         cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_result_type_limit),
         cmocka_unit_test(test_truncated_and_corrupt_gzip),
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_gzip_bomb),
