@@ -21,6 +21,13 @@
  * call every pending reply callback with a NULL reply). Memory handed to
  * hiredis callbacks (struct mw_redis_areq) is freed by the last callback
  * that refers to it: GET and PTTL are sent together, so two callbacks.
+ *
+ * Where to connect is decided at each (re)connect (mw/redis-target.h): the
+ * configured server, or the master Sentinel names now. A retry after an
+ * outage always starts with fresh connections, so losing the master, a
+ * READONLY reply from a demoted one, or any failover is followed by asking
+ * the sentinels again after the backoff. AUTH is the first command of
+ * every connection when redis_password is set.
  */
 #include "config.h"
 
@@ -40,13 +47,15 @@
 #include "mw/cache-redis.h"
 #include "mw/log.h"
 #include "mw/net.h"
+#include "mw/redis-target.h"
 
 #define MW_REDIS_BACKOFF_MIN_MS 1000
 #define MW_REDIS_BACKOFF_MAX_MS 30000
 
 struct mw_cache_redis {
-    struct mw_endpoint ep;
-    char *spec; /* as configured, for log lines */
+    struct mw_redis_target target;
+    char *username, *password; /* "" when unset */
+    char *spec;                /* as configured, for log lines */
     char *prefix;
     size_t prefix_len;
     int timeout_ms;
@@ -59,6 +68,7 @@ struct mw_cache_redis {
     uint64_t retry_at_ms;    /* while down: first moment to try again */
     unsigned int backoff_ms; /* the wait after the next failed retry */
     unsigned long long errors, outages;
+    char master[300]; /* sentinel mode: the master last connected to, for log lines */
 
     /* Event-loop side, only touched from the thread running abase. */
     struct event_base *abase;
@@ -149,23 +159,57 @@ mw_redis_reply_is_outage(const redisReply *reply)
     return reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "WRONGTYPE", 9) != 0;
 }
 
+/* The server to connect to now (the master, with sentinels); 0, or -1 marked down. */
+static int
+mw_redis_endpoint(struct mw_cache_redis *r, struct mw_endpoint *ep)
+{
+    struct mw_redis_auth auth = {r->username, r->password};
+    struct mw_err err;
+    char now[300];
+
+    if (mw_redis_target_resolve(&r->target, r->timeout_ms, &auth, ep, &err) < 0) {
+        mw_redis_mark_down(r, err.text);
+        return -1;
+    }
+    if (!r->target.sentinel)
+        return 0;
+    snprintf(now, sizeof(now), "%s:%s", ep->host, ep->port);
+    pthread_mutex_lock(&r->state_lock);
+    if (strcmp(now, r->master) != 0) {
+        mw_log_info("redis sentinel: master %s is %s", r->target.master, now);
+        memcpy(r->master, now, sizeof(now));
+    }
+    pthread_mutex_unlock(&r->state_lock);
+    return 0;
+}
+
 /* Connect the blocking context; conn_lock held. */
 static int
 mw_redis_connect(struct mw_cache_redis *r)
 {
     struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+    struct mw_redis_auth auth = {r->username, r->password};
+    struct mw_endpoint ep;
+    struct mw_err err;
     redisContext *ctx;
 
-    if (r->ep.is_unix)
-        ctx = redisConnectUnixWithTimeout(r->ep.path, tv);
+    if (mw_redis_endpoint(r, &ep) < 0)
+        return -1;
+    if (ep.is_unix)
+        ctx = redisConnectUnixWithTimeout(ep.path, tv);
     else
-        ctx = redisConnectWithTimeout(r->ep.host, atoi(r->ep.port), tv);
+        ctx = redisConnectWithTimeout(ep.host, atoi(ep.port), tv);
     if (ctx == NULL) {
         mw_redis_mark_down(r, "cannot allocate a connection");
         return -1;
     }
     if (ctx->err || redisSetTimeout(ctx, tv) != REDIS_OK) {
         mw_redis_mark_down(r, ctx->errstr);
+        redisFree(ctx);
+        return -1;
+    }
+    if (mw_redis_auth_send(ctx, &auth, &err) < 0) {
+        mw_redis_mark_down(r, err.text);
         redisFree(ctx);
         return -1;
     }
@@ -216,19 +260,17 @@ mw_redis_key(struct mw_cache_redis *r, const char *key, struct mw_buf *k)
 }
 
 struct mw_cache_redis *
-mw_cache_redis_open(const char *spec, const char *prefix, int timeout_ms, struct mw_err *err)
+mw_cache_redis_open(const char *spec, const char *prefix, int timeout_ms,
+                    const struct mw_redis_auth *auth, struct mw_err *err)
 {
     struct mw_cache_redis *r = mw_calloc(1, sizeof(*r));
 
-    if (mw_endpoint_parse(spec, &r->ep, err) < 0) {
+    if (mw_redis_target_parse(spec, &r->target, err) < 0) {
         mw_free(&r);
         return NULL;
     }
-    if (!r->ep.is_unix && r->ep.host[0] == '\0') {
-        mw_free(&r);
-        mw_err_set(err, "\"%s\": a Redis server needs a host", spec);
-        return NULL;
-    }
+    r->username = mw_strdup(auth && auth->username ? auth->username : "");
+    r->password = mw_strdup(auth && auth->password ? auth->password : "");
     r->spec = mw_strdup(spec);
     r->prefix = mw_strdup(prefix);
     r->prefix_len = strlen(prefix);
@@ -262,6 +304,8 @@ mw_cache_redis_close(struct mw_cache_redis **rp)
     pthread_mutex_destroy(&r->state_lock);
     mw_free(&r->spec);
     mw_free(&r->prefix);
+    mw_free(&r->username);
+    mw_free(&r->password);
     mw_free(rp);
 }
 
@@ -420,12 +464,36 @@ mw_redis_async_drop(struct mw_cache_redis *r)
     redisAsyncFree(ac);
 }
 
+static void
+mw_redis_on_auth(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct mw_cache_redis *r = privdata;
+    redisReply *reply = reply_;
+
+    (void)ac;
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR && !r->closing)
+        mw_redis_mark_down(r, reply->str);
+}
+
+/* AUTH first on a new async connection (pipelined: commands after it wait their turn). */
+static int
+mw_redis_async_auth(struct mw_cache_redis *r, redisAsyncContext *ac)
+{
+    if (*r->password == '\0')
+        return REDIS_OK;
+    if (*r->username != '\0')
+        return redisAsyncCommand(ac, mw_redis_on_auth, r, "AUTH %s %s", r->username,
+                                 r->password);
+    return redisAsyncCommand(ac, mw_redis_on_auth, r, "AUTH %s", r->password);
+}
+
 /* The async connection on base, made if needed; NULL if Redis is to be skipped. */
 static redisAsyncContext *
 mw_redis_async_ctx(struct mw_cache_redis *r, struct event_base *base)
 {
     enum mw_redis_try t;
     redisAsyncContext *ac;
+    struct mw_endpoint ep;
 
     if (r->abase == NULL)
         r->abase = base;
@@ -434,12 +502,17 @@ mw_redis_async_ctx(struct mw_cache_redis *r, struct event_base *base)
     t = mw_redis_may_try(r);
     if (t == MW_REDIS_SKIP)
         return NULL;
+    /* A retry starts afresh: the old connection may be to a dead or demoted master. */
+    if (t == MW_REDIS_RETRY)
+        mw_redis_async_drop(r);
     if (r->actx != NULL)
         return r->actx;
-    if (r->ep.is_unix)
-        ac = redisAsyncConnectUnix(r->ep.path);
+    if (mw_redis_endpoint(r, &ep) < 0)
+        return NULL;
+    if (ep.is_unix)
+        ac = redisAsyncConnectUnix(ep.path);
     else
-        ac = redisAsyncConnect(r->ep.host, atoi(r->ep.port));
+        ac = redisAsyncConnect(ep.host, atoi(ep.port));
     if (ac == NULL || ac->err) {
         mw_redis_mark_down(r, ac ? ac->errstr : "cannot allocate a connection");
         if (ac != NULL)
@@ -455,6 +528,11 @@ mw_redis_async_ctx(struct mw_cache_redis *r, struct event_base *base)
     redisAsyncSetConnectCallback(ac, mw_redis_on_connect);
     redisAsyncSetDisconnectCallback(ac, mw_redis_on_disconnect);
     r->actx = ac;
+    if (mw_redis_async_auth(r, ac) != REDIS_OK) {
+        mw_redis_async_drop(r);
+        mw_redis_mark_down(r, "cannot send AUTH");
+        return NULL;
+    }
     return ac;
 }
 

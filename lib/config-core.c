@@ -15,6 +15,7 @@
 #include "mw/alloc.h"
 #include "mw/config.h"
 #include "mw/net.h"
+#include "mw/redis-target.h"
 
 
 /* "IP[@PORT] ..." */
@@ -78,8 +79,14 @@ static const struct mw_cfg_key dns_keys[] = {
 static const struct mw_cfg_key cache_keys[] = {
     {"backend", MW_CFG_ENUM, "memory", 0, 0, "memory|redis", NULL,
      "memory = in-process LRU; redis = shared Redis with the in-process cache in front."},
-    {"redis", MW_CFG_STRING, "127.0.0.1:6379", 0, 0, NULL, NULL,
-     "Redis server, HOST:PORT or unix:/PATH (backend = redis)."},
+    {"redis", MW_CFG_STRING, "127.0.0.1:6379", 0, 0, NULL, mw_redis_target_check,
+     "Redis server (backend = redis): HOST:PORT, unix:/PATH, or "
+     "sentinel://HOST:PORT[,HOST:PORT...]/MASTER to follow the master Redis Sentinel names."},
+    {"redis_username", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "Redis ACL user for AUTH (empty: the default user); used only with redis_password."},
+    {"redis_password", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "Redis password: AUTH [redis_username] redis_password on every connection (empty: no "
+     "AUTH). Keep the file mode 0640."},
     {"redis_prefix", MW_CFG_STRING, "mailward:", 0, 0, NULL, NULL,
      "Prefix of every Redis key."},
     {"redis_timeout_ms", MW_CFG_INT, "250", 10, 60000, NULL, NULL,

@@ -4,6 +4,7 @@ include tests/core.mk
 include tests/cache.mk
 include tests/dns.mk
 include tests/metrics.mk
+include tests/fleet.mk
 include tests/policyd.mk
 include tests/milter.mk
 include tests/world.mk

@@ -23,6 +23,7 @@
 
 #include "mw/buf.h"
 #include "mw/err.h"
+#include "mw/redis-target.h"
 
 struct event_base;
 struct mw_cache_redis;
@@ -35,11 +36,12 @@ struct mw_cache_redis;
 typedef void mw_cache_redis_cb(void *arg, int rc, const void *val, size_t len, uint64_t ttl_ms);
 
 /*
- * spec is "HOST:PORT" or "unix:/PATH". Fails only if spec does not parse;
- * an unreachable server is logged once and retried later.
+ * spec is "HOST:PORT", "unix:/PATH" or "sentinel://HOST:PORT[,...]/MASTER"
+ * (mw/redis-target.h); auth (may be NULL) is copied. Fails only if spec
+ * does not parse; an unreachable server is logged once and retried later.
  */
 struct mw_cache_redis *mw_cache_redis_open(const char *spec, const char *prefix, int timeout_ms,
-                                           struct mw_err *err);
+                                           const struct mw_redis_auth *auth, struct mw_err *err);
 /* Close both connections; pending asynchronous gets are answered with -1. */
 void mw_cache_redis_close(struct mw_cache_redis **rp);
 

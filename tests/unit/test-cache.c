@@ -29,6 +29,7 @@
 #include "mw/cache.h"
 #include "mw/config.h"
 #include "mw/log.h"
+#include "mw/redis-target.h"
 
 #define REDIS_SERVER "redis-server"
 #define PREFIX "mwtest:"
@@ -435,15 +436,39 @@ test_redis_down_at_start(void **state)
     mw_cache_close(&c);
 }
 
+/* [cache] redis is checked with the configuration (-n): plain servers and sentinel:// lists. */
 static void
 test_bad_endpoint(void **state)
 {
-    struct mw_config *cfg = cfg_make("[cache]\nbackend = redis\nredis = nonsense\n");
+    static const char *const bad[] = {
+        "nonsense",          "sentinel://",        "sentinel://h:1/",    "sentinel://h:1,/m",
+        "sentinel://h/m",    "sentinel://unix:/x/m", "sentinel://h:1/m m", "sentinel:///m",
+        "sentinel://h:0/m",  "sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9/m",
+    };
+    static const char text[] = "[cache]\nbackend = redis\nredis = nonsense\n";
+    struct mw_redis_target t;
+    struct mw_config *cfg;
     struct mw_err err;
 
     (void)state;
-    assert_null(mw_cache_open(cfg, &err));
-    assert_non_null(strstr(err.text, "test.conf:3"));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err.text[0] = '\0';
+        assert_int_equal(mw_redis_target_check(bad[i], &err), -1);
+        assert_true(err.text[0] != '\0');
+    }
+    assert_int_equal(mw_redis_target_parse("unix:/run/redis.sock", &t, &err), 0);
+    assert_false(t.sentinel);
+    assert_int_equal(mw_redis_target_parse("sentinel://127.0.0.1:26379,[::1]:26380/my-master.1",
+                                           &t, &err),
+                     0);
+    assert_true(t.sentinel);
+    assert_int_equal(t.nsentinels, 2);
+    assert_string_equal(t.sentinels[1].host, "::1");
+    assert_string_equal(t.sentinels[1].port, "26380");
+    assert_string_equal(t.master, "my-master.1");
+    cfg = mw_config_parse("test.conf", text, strlen(text), &err);
+    assert_non_null(cfg);
+    assert_int_equal(mw_config_validate(cfg, mw_cfg_core_sections, 5), 1);
     mw_config_free(&cfg);
 }
 
