@@ -76,19 +76,21 @@ set -u
 tmp=$1
 ip link set lo up
 install -d -m 0755 -o mailward -g mailward /run/mailward
-as_unit() { # UNIT KEY: run the unit's KEY= line as its User= with NoNewPrivileges
+as_unit() { # UNIT KEY: exec the unit's KEY= line as its User= with NoNewPrivileges
     line=$(sed -n "s/^$2=//p" "/lib/systemd/system/$1")
-    [ -n "$line" ] || { echo "$1: no $2"; return 1; }
-    setpriv --reuid=mailward --regid=mailward --init-groups --no-new-privs $line
+    [ -n "$line" ] || { echo "$1: no $2"; exit 1; }
+    exec setpriv --reuid=mailward --regid=mailward --init-groups --no-new-privs $line
 }
 for d in milter policyd; do
-    as_unit mailward-$d.service ExecStartPre >"$tmp/$d-pre.log" 2>&1 || { echo "$d: ExecStartPre failed"; exit 1; }
+    (as_unit mailward-$d.service ExecStartPre) >"$tmp/$d-pre.log" 2>&1 || { echo "$d: ExecStartPre failed"; exit 1; }
     as_unit mailward-$d.service ExecStart >"$tmp/$d.log" 2>&1 &
     eval "pid_$d=\$!"
 done
 /usr/bin/python3 "$2/tests/world/wait-ports.py" 20 127.0.0.1:8891 127.0.0.1:8461 127.0.0.1:10040 ||
     { echo "the daemons do not listen"; exit 1; }
-[ "$(stat -c %U /proc/$pid_milter)" = mailward ] || { echo "milter not running as mailward"; exit 1; }
+for pid in $pid_milter $pid_policyd; do
+    [ "$(stat -c %U /proc/$pid)" = mailward ] || { echo "$(cat /proc/$pid/comm) not running as mailward"; exit 1; }
+done
 /usr/bin/python3 "$2/tests/pkg/probe.py" >"$tmp/probe.log" 2>&1 || { cat "$tmp/probe.log"; exit 1; }
 cat "$tmp/probe.log"
 mkdir -p "$tmp/pf" && : >"$tmp/pf/main.cf"
