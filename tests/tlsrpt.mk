@@ -14,3 +14,11 @@ EXTRA_DIST += tests/tlsrpt/valid.json tests/tlsrpt/multi.json \
 	tests/tlsrpt/bad-date.json
 TESTS += tests/tlsrpt/mail.sh
 EXTRA_DIST += tests/tlsrpt/mail.sh tests/tlsrpt/report-mail.py
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-tlsrpt-mail
+TESTS += tests/unit/test-tlsrpt-mail
+tests_unit_test_tlsrpt_mail_SOURCES = tests/unit/test-tlsrpt-mail.c plugins/tlsrpt/mail.c
+tests_unit_test_tlsrpt_mail_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tlsrpt
+tests_unit_test_tlsrpt_mail_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GMIME_CFLAGS)
+tests_unit_test_tlsrpt_mail_LDADD = lib/libmailward.la $(CMOCKA_LIBS) $(GMIME_LIBS)
+endif

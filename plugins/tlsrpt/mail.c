@@ -85,8 +85,6 @@ mw_tlsrpt_mail_report(const char *msg, size_t len, struct mw_tlsrpt_mail *out, s
     out->domain = mw_tlsrpt_field(m, "TLS-Report-Domain");
     out->submitter = mw_tlsrpt_field(m, "TLS-Report-Submitter");
     g_mime_message_foreach(m, mw_tlsrpt_find_part, &f);
-    if (GMIME_IS_PART(g_mime_message_get_mime_part(m)))
-        mw_tlsrpt_find_part(NULL, g_mime_message_get_mime_part(m), &f);
     if (f.part == NULL || (w = g_mime_part_get_content(f.part)) == NULL) {
         mw_err_set(err, "no application/tlsrpt+gzip or application/tlsrpt+json part");
         goto out;
