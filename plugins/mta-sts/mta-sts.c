@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "mta-sts.h"
+#include "near.h"
 #include "mw/alloc.h"
 #include "mw/cache.h"
 #include "mw/log.h"
@@ -122,6 +123,7 @@ mw_sts_init(const struct mw_host *host, void **state, struct mw_err *err)
     for (size_t b = 0; b < MW_STS_BUCKETS; b++)
         LIST_INIT(&s->jobs[b]);
     s->set.ca_file = mw_strdup("");
+    s->near = mw_sts_near_new();
     *state = s;
     return 0;
 }
@@ -160,6 +162,7 @@ mw_sts_fini(void **state)
     if (s->pending > 0)
         mw_log_error("mta-sts: %zu resolver or cache callbacks still pending at exit", s->pending);
     mw_free(&s->set.ca_file);
+    mw_sts_near_free(&s->near);
     mw_free(state);
     curl_global_cleanup();
 }
@@ -228,7 +231,7 @@ mw_sts_on_cache(void *arg, int found, const void *val, size_t len)
             mw_log_debug("mta-sts: %s: checking the policy id in the background", l->domain);
             mw_sts_job_run(mw_sts_job_new(s, l->domain, c));
         } else {
-            mw_sts_cached_free(&c);
+            mw_sts_near_put(s->near, l->domain, c);
         }
     } else if ((j = mw_sts_job_find(s, l->domain)) != NULL) {
         mw_sts_job_wait(j, l->q);
@@ -246,11 +249,16 @@ mw_sts_tls_policy(void *state, struct mw_tlsq *q)
     struct mw_sts *s = state;
     const struct mw_host *h = s->host;
     struct mw_sts_lookup *l;
+    const struct mw_sts_cached *near;
     char key[MW_DOMAIN_MAX + 16];
 
     /* Policies are per domain: a parent-domain key never has one of its own. */
     if (mw_tlsq_is_parent(q) || h->dns == NULL || h->cache == NULL || h->base == NULL) {
         mw_tlsq_reply(q, MW_TLS_NOTFOUND, "%s", "");
+        return;
+    }
+    if ((near = mw_sts_near_get(s->near, mw_tlsq_domain(q))) != NULL) {
+        mw_sts_reply(s, q, mw_tlsq_domain(q), near->p);
         return;
     }
     l = mw_calloc(1, sizeof(*l));

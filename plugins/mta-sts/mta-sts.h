@@ -36,6 +36,7 @@ struct mw_sts_settings {
 };
 
 struct mw_sts_job;
+struct mw_sts_near;
 LIST_HEAD(mw_sts_job_list, mw_sts_job);
 
 struct mw_sts {
@@ -45,6 +46,7 @@ struct mw_sts {
     struct mw_sts_job_list jobs[MW_STS_BUCKETS];
     size_t pending; /* DNS and cache callbacks still to come (fini waits for them) */
     int closing;    /* in fini: callbacks only release memory */
+    struct mw_sts_near *near; /* policies read lately (near.h) */
 };
 
 /* A cached policy: the entry, its own copy of the body, and the body parsed. */
