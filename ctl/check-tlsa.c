@@ -82,8 +82,10 @@ ck_tlsa_cert(const struct ck_ctx *c, const char *host, const struct mw_dns_answe
         ck_detail(it, key, "3 1 1 %s matches %u of %u end-entity TLSA records", hex, matched, ee);
     else {
         ck_detail(it, key, "3 1 1 %s matches none of %u end-entity TLSA records", hex, ee);
-        ck_set(it, CK_WARN, "the TLSA records of %s do not match the certificate it serves "
-                            "(publish: _25._tcp.%s. IN TLSA 3 1 1 %s)", host, host, hex);
+        ck_set(it, CK_WARN,
+               "the TLSA records of %s do not match the certificate it serves "
+               "(publish: _25._tcp.%s. IN TLSA 3 1 1 %s)",
+               host, host, hex);
     }
     X509_free(x);
 }

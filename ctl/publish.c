@@ -39,26 +39,6 @@
 #include "publish-table.h"
 #include "tlsa.h"
 
-#define MW_CTL_FILE_MAX (1024 * 1024)
-
-/* The whole file into out; 0, 1 when it does not exist, -1 with err. */
-static int
-mw_ctl_read_file(const char *path, struct mw_buf *out, struct mw_err *err)
-{
-    char chunk[4096];
-    FILE *fp = fopen(path, "r");
-    size_t n;
-
-    if (fp == NULL)
-        return errno == ENOENT ? 1 : mw_err_set(err, "%s: %s", path, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && out->len <= MW_CTL_FILE_MAX)
-        mw_buf_append(out, chunk, n);
-    fclose(fp);
-    if (out->len > MW_CTL_FILE_MAX)
-        return mw_err_set(err, "%s: larger than %d bytes", path, MW_CTL_FILE_MAX);
-    return 0;
-}
-
 /* Write every site to path through a temporary file and rename. */
 static int
 mw_ctl_write_table(const char *path, const struct mw_sts_table *t, struct mw_err *err)
@@ -169,22 +149,15 @@ mw_ctl_sts_write(struct mw_ctl *ctl, struct mw_sts_site *s, const char *path, co
 {
     struct mw_sts_table t;
     struct mw_sts_site *old, keep;
-    struct mw_buf text;
     struct mw_err err;
     char id[MW_STS_ID_MAX + 1];
     int rc;
 
     (void)ctl;
-    mw_buf_init(&text);
-    rc = mw_ctl_read_file(path, &text, &err);
-    if (rc < 0 || (rc == 0 && mw_sts_table_parse(path, text.data, text.len, &t, &err) < 0)) {
-        mw_buf_release(&text);
+    if (mw_sts_table_load(path, 1, &t, &err) < 0) {
         mw_log_error("%s", err.text);
         return EX_DATAERR;
     }
-    if (rc == 1)
-        memset(&t, 0, sizeof(t));
-    mw_buf_release(&text);
     memset(&keep, 0, sizeof(keep));
     if ((old = mw_sts_table_find(&t, s->domain)) != NULL) {
         s->cert = old->cert ? mw_strdup(old->cert) : NULL;
@@ -212,51 +185,65 @@ mw_ctl_sts_write(struct mw_ctl *ctl, struct mw_sts_site *s, const char *path, co
     return EX_OK;
 }
 
-int
-mw_ctl_cmd_sts(struct mw_ctl *ctl, int argc, char **argv)
+/* The options of "sts init" into s, *path, *rua and ctl; 0, or -1 for a usage error. */
+static int
+mw_ctl_sts_options(struct mw_ctl *ctl, int argc, char **argv, struct mw_sts_site *s,
+                   const char **path, const char **rua)
 {
     static const struct option longopts[] = {
-        {"mode", required_argument, NULL, 'm'},   {"max-age", required_argument, NULL, 'a'},
-        {"mx", required_argument, NULL, 'x'},     {"rua", required_argument, NULL, 'r'},
-        {"policy-file", required_argument, NULL, 'f'}, {"config", required_argument, NULL, 'c'},
+        {"mode", required_argument, NULL, 'm'},
+        {"max-age", required_argument, NULL, 'a'},
+        {"mx", required_argument, NULL, 'x'},
+        {"rua", required_argument, NULL, 'r'},
+        {"policy-file", required_argument, NULL, 'f'},
+        {"config", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
-    struct mw_sts_site s = {0};
-    const char *path = NULL, *rua = NULL;
-    char domain[MW_DNS_NAME_TEXT], ruabuf[MW_DNS_NAME_TEXT + 32], *end;
     struct mw_err err;
-    int ch, rc = EX_USAGE;
+    char *end;
+    int ch;
 
-    s.max_age = 604800;
     optind = 0;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (ch == 'm' && (!strcmp(optarg, "testing") || !strcmp(optarg, "enforce") ||
-                          !strcmp(optarg, "none"))) {
-            mw_free(&s.mode);
-            s.mode = mw_strdup(optarg);
-        } else if (ch == 'a' && (s.max_age = strtol(optarg, &end, 10)) >= 0 && *end == '\0' &&
-                   s.max_age <= MW_STS_MAX_AGE_MAX && *optarg != '\0') {
+        if (ch == 'm' &&
+            (!strcmp(optarg, "testing") || !strcmp(optarg, "enforce") || !strcmp(optarg, "none"))) {
+            mw_free(&s->mode);
+            s->mode = mw_strdup(optarg);
+        } else if (ch == 'a' && (s->max_age = strtol(optarg, &end, 10)) >= 0 && *end == '\0' &&
+                   s->max_age <= MW_STS_MAX_AGE_MAX && *optarg != '\0') {
             continue;
-        } else if (ch == 'x' && mw_sts_mx_check(optarg, &err) == 0 && s.nmx < MW_STS_MX_MAX) {
-            s.mx = mw_reallocarray(s.mx, s.nmx + 2, sizeof(*s.mx));
-            s.mx[s.nmx++] = mw_strdup(optarg);
-            s.mx[s.nmx] = NULL;
-        } else if (ch == 'r' && strncmp(optarg, "mailto:", 7) && strncmp(optarg, "https://", 8)) {
-            fprintf(stderr, "mailwardctl sts init: --rua is mailto:ADDRESS or https://URL\n");
-            goto out;
-        } else if (ch == 'r') {
-            rua = optarg;
+        } else if (ch == 'x' && mw_sts_mx_check(optarg, &err) == 0 && s->nmx < MW_STS_MX_MAX) {
+            s->mx = mw_reallocarray(s->mx, s->nmx + 2, sizeof(*s->mx));
+            s->mx[s->nmx++] = mw_strdup(optarg);
+            s->mx[s->nmx] = NULL;
+        } else if (ch == 'r' &&
+                   (!strncmp(optarg, "mailto:", 7) || !strncmp(optarg, "https://", 8))) {
+            *rua = optarg;
         } else if (ch == 'f') {
-            path = optarg;
+            *path = optarg;
         } else if (ch == 'c') {
             ctl->config_path = optarg;
             ctl->config_given = 1;
         } else {
-            goto usage;
+            if (ch == 'r')
+                fprintf(stderr, "mailwardctl sts init: --rua is mailto:ADDRESS or https://URL\n");
+            return -1;
         }
     }
-    if (optind + 2 != argc || strcmp(argv[optind], "init") != 0 ||
-        strlen(argv[optind + 1]) >= sizeof(domain))
+    return 0;
+}
+
+int
+mw_ctl_cmd_sts(struct mw_ctl *ctl, int argc, char **argv)
+{
+    struct mw_sts_site s = {.max_age = 604800};
+    const char *path = NULL, *rua = NULL;
+    char domain[MW_DNS_NAME_TEXT], ruabuf[MW_DNS_NAME_TEXT + 32];
+    struct mw_err err;
+    int rc = EX_USAGE;
+
+    if (mw_ctl_sts_options(ctl, argc, argv, &s, &path, &rua) < 0 || optind + 2 != argc ||
+        strcmp(argv[optind], "init") != 0 || strlen(argv[optind + 1]) >= sizeof(domain))
         goto usage;
     snprintf(domain, sizeof(domain), "%s", argv[optind + 1]);
     for (char *p = domain; *p; p++)
@@ -301,8 +288,8 @@ out:
 
 /* The certificate of a file or of "HOST:PORT"; *port gets the port (25 for a file). */
 static int
-mw_ctl_tlsa_cert(const char *what, X509 **x, char *host, size_t hostlen, char *port,
-                 size_t portlen, struct mw_err *err)
+mw_ctl_tlsa_cert(const char *what, X509 **x, char *host, size_t hostlen, char *port, size_t portlen,
+                 struct mw_err *err)
 {
     const char *colon = strrchr(what, ':');
     struct mw_endpoint ep;

@@ -104,8 +104,8 @@ mw_tlsa_reply(int fd, int *has_starttls, struct mw_err *err)
             line[n++] = c;
         }
         line[n] = '\0';
-        if (n < 5 || line[0] < '1' || line[0] > '5' || (line[3] != ' ' && line[3] != '-' &&
-                                                        line[3] != '\r'))
+        if (n < 5 || line[0] < '1' || line[0] > '5' ||
+            (line[3] != ' ' && line[3] != '-' && line[3] != '\r'))
             return mw_err_set(err, "SMTP: malformed reply \"%.60s\"", line);
         if (has_starttls != NULL && strncasecmp(line + 4, "STARTTLS", 8) == 0 &&
             (line[12] == '\r' || line[12] == '\n' || line[12] == ' '))

@@ -26,8 +26,8 @@
 #define MW_TLSA_SMTP_LINES 100
 
 int mw_tlsa_cert_file(const char *path, X509 **x, struct mw_err *err);
-int mw_tlsa_smtp_cert(const char *addr, const char *port, const char *sni, int timeout_ms,
-                      X509 **x, struct mw_err *err);
+int mw_tlsa_smtp_cert(const char *addr, const char *port, const char *sni, int timeout_ms, X509 **x,
+                      struct mw_err *err);
 /* selector 0 (certificate) or 1 (SPKI), mtype 0, 1 (SHA-256) or 2 (SHA-512); -1 on error. */
 int mw_tlsa_data(X509 *x, unsigned int selector, unsigned int mtype, unsigned char **out,
                  size_t *len);

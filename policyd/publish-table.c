@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "publish-table.h"
 
 #define MW_STS_LINE_MAX 4096
+#define MW_STS_FILE_MAX (1024 * 1024)
 
 int
 mw_sts_domain_check(const char *domain, struct mw_err *err)
@@ -236,6 +239,33 @@ mw_sts_table_parse(const char *name, const char *text, size_t len, struct mw_sts
         mw_sts_site_release(&s);
     }
     return 0;
+}
+
+int
+mw_sts_table_load(const char *path, int missing_ok, struct mw_sts_table *t, struct mw_err *err)
+{
+    struct mw_buf text;
+    char chunk[4096];
+    FILE *fp;
+    size_t n;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    if ((fp = fopen(path, "r")) == NULL) {
+        if (errno == ENOENT && missing_ok)
+            return 1;
+        return mw_err_set(err, "%s: %s", path, strerror(errno));
+    }
+    mw_buf_init(&text);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len <= MW_STS_FILE_MAX)
+        mw_buf_append(&text, chunk, n);
+    fclose(fp);
+    if (text.len > MW_STS_FILE_MAX)
+        rc = mw_err_set(err, "%s: larger than %d bytes", path, MW_STS_FILE_MAX);
+    else
+        rc = mw_sts_table_parse(path, text.data, text.len, t, err);
+    mw_buf_release(&text);
+    return rc;
 }
 
 void

@@ -5,6 +5,7 @@
  *
  * SYNOPSIS
  *   mw_sts_table_parse(name, text, len, t, err)   policy_file text -> sites
+ *   mw_sts_table_load(path, missing_ok, t, err)  read and parse the file (1: missing)
  *   mw_sts_table_release(t)                      free every site
  *   mw_sts_table_find(t, domain)                 the site of domain or NULL
  *   mw_sts_table_put(t, site)                    add or replace (copies site)
@@ -23,8 +24,8 @@
  * A line longer than 4096 bytes, an unknown or repeated attribute, a
  * repeated domain or a bad value is an error naming the line.
  *
- * Pure functions: no I/O, no globals, so they fuzz well. The table owns its
- * strings.
+ * Pure functions but mw_sts_table_load (the file, at most 1 MiB): no I/O,
+ * no globals, so they fuzz well. The table owns its strings.
  */
 #ifndef MW_POLICYD_PUBLISH_TABLE_H
 #define MW_POLICYD_PUBLISH_TABLE_H
@@ -39,14 +40,14 @@
 #define MW_STS_MX_MAX 64
 
 struct mw_sts_site {
-    char *domain;   /* lower case, no final dot */
-    char *mode;     /* "enforce", "testing" or "none" */
-    long max_age;   /* seconds */
-    char **mx;      /* NULL-terminated patterns */
+    char *domain; /* lower case, no final dot */
+    char *mode;   /* "enforce", "testing" or "none" */
+    long max_age; /* seconds */
+    char **mx;    /* NULL-terminated patterns */
     size_t nmx;
-    char *cert;     /* PEM chain or NULL (the section's cert_file) */
-    char *key;      /* PEM key or NULL */
-    char *id;       /* the published policy id or NULL */
+    char *cert; /* PEM chain or NULL (the section's cert_file) */
+    char *key;  /* PEM key or NULL */
+    char *id;   /* the published policy id or NULL */
 };
 
 struct mw_sts_table {
@@ -56,6 +57,8 @@ struct mw_sts_table {
 
 int mw_sts_table_parse(const char *name, const char *text, size_t len, struct mw_sts_table *t,
                        struct mw_err *err);
+/* 0, 1 when path is missing and missing_ok (t empty), or -1 with err set. */
+int mw_sts_table_load(const char *path, int missing_ok, struct mw_sts_table *t, struct mw_err *err);
 void mw_sts_table_release(struct mw_sts_table *t);
 struct mw_sts_site *mw_sts_table_find(const struct mw_sts_table *t, const char *domain);
 void mw_sts_table_put(struct mw_sts_table *t, const struct mw_sts_site *s);

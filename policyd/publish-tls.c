@@ -88,8 +88,7 @@ mw_publish_tls_sni_cb(SSL *ssl, int *alert, void *arg)
 }
 
 static void
-mw_publish_tls_sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-                        void *argp)
+mw_publish_tls_sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
     OPENSSL_free(ptr);

@@ -34,7 +34,6 @@
 
 #define MW_PUBLISH_SEC "mta-sts-publish"
 #define MW_PUBLISH_POLICY_PATH "/.well-known/mta-sts.txt"
-#define MW_PUBLISH_FILE_MAX (1024 * 1024)
 
 /* Everything a reload replaces. */
 struct mw_publish_set {
@@ -70,33 +69,6 @@ mw_publish_set_free(struct mw_publish_set **sp)
     mw_free(sp);
 }
 
-/* policy_file into t (empty name: nothing); 0 or -1 with err set. */
-static int
-mw_publish_read_file(const char *path, struct mw_sts_table *t, struct mw_err *err)
-{
-    struct mw_buf text;
-    char chunk[4096];
-    FILE *fp;
-    size_t n;
-    int rc;
-
-    memset(t, 0, sizeof(*t));
-    if (*path == '\0')
-        return 0;
-    if ((fp = fopen(path, "r")) == NULL)
-        return mw_err_set(err, "policy_file %s: %s", path, strerror(errno));
-    mw_buf_init(&text);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len <= MW_PUBLISH_FILE_MAX)
-        mw_buf_append(&text, chunk, n);
-    fclose(fp);
-    if (text.len > MW_PUBLISH_FILE_MAX)
-        rc = mw_err_set(err, "policy_file %s: larger than %d bytes", path, MW_PUBLISH_FILE_MAX);
-    else
-        rc = mw_sts_table_parse(path, text.data, text.len, t, err);
-    mw_buf_release(&text);
-    return rc;
-}
-
 /* The sites of [mta-sts-publish] domains, added to t (file entries win). */
 static int
 mw_publish_section_sites(const struct mw_config *cfg, struct mw_sts_table *t, struct mw_err *err)
@@ -111,13 +83,16 @@ mw_publish_section_sites(const struct mw_config *cfg, struct mw_sts_table *t, st
     s.max_age = (long)mw_config_int(cfg, MW_PUBLISH_SEC, "max_age");
     s.mx = mw_config_list(cfg, MW_PUBLISH_SEC, "mx", &s.nmx);
     if (nd > 0 && s.nmx == 0)
-        rc = mw_err_set(err, "[%s] mx is empty: name the MX patterns of %s (or run "
-                             "mailwardctl sts init)", MW_PUBLISH_SEC, domains[0]);
+        rc = mw_err_set(err,
+                        "[%s] mx is empty: name the MX patterns of %s (or run "
+                        "mailwardctl sts init)",
+                        MW_PUBLISH_SEC, domains[0]);
     for (size_t i = 0; i < s.nmx && rc == 0; i++)
         rc = mw_sts_mx_check(s.mx[i], err);
     for (size_t i = 0; i < nd && rc == 0; i++) {
         s.domain = domains[i];
-        if ((rc = mw_sts_domain_check(s.domain, err)) == 0 && mw_sts_table_find(t, s.domain) == NULL)
+        if ((rc = mw_sts_domain_check(s.domain, err)) == 0 &&
+            mw_sts_table_find(t, s.domain) == NULL)
             mw_sts_table_put(t, &s);
     }
     mw_strv_free(&s.mx);
@@ -140,10 +115,12 @@ mw_publish_set_tls(struct mw_publish_set *set, const struct mw_config *cfg, stru
         const struct mw_sts_site *s = &set->sites.sites[i];
         SSL_CTX *ctx = set->def;
 
-        if (s->cert != NULL && (ctx = set->site_ctx[i] = mw_publish_tls_ctx(s->cert, s->key, err)) == NULL)
+        if (s->cert != NULL &&
+            (ctx = set->site_ctx[i] = mw_publish_tls_ctx(s->cert, s->key, err)) == NULL)
             return -1;
         if (ctx == NULL)
-            return mw_err_set(err, "%s has no certificate: set [%s] cert_file or cert= in policy_file",
+            return mw_err_set(err,
+                              "%s has no certificate: set [%s] cert_file or cert= in policy_file",
                               s->domain, MW_PUBLISH_SEC);
         snprintf(host, sizeof(host), "mta-sts.%s", s->domain);
         if (!mw_publish_tls_covers(ctx, host))
@@ -161,11 +138,13 @@ static struct mw_publish_set *
 mw_publish_set_new(const struct mw_config *cfg, struct mw_err *err)
 {
     struct mw_publish_set *set = mw_calloc(1, sizeof(*set));
+    const char *file = mw_config_str(cfg, MW_PUBLISH_SEC, "policy_file");
 
     set->report_path = mw_strdup(mw_config_str(cfg, MW_PUBLISH_SEC, "report_path"));
     set->hsts_max_age = (long)mw_config_int(cfg, MW_PUBLISH_SEC, "hsts_max_age");
-    if (mw_publish_read_file(mw_config_str(cfg, MW_PUBLISH_SEC, "policy_file"), &set->sites, err) < 0 ||
-        mw_publish_section_sites(cfg, &set->sites, err) < 0 || mw_publish_set_tls(set, cfg, err) < 0) {
+    if ((*file && mw_sts_table_load(file, 0, &set->sites, err) < 0) ||
+        mw_publish_section_sites(cfg, &set->sites, err) < 0 ||
+        mw_publish_set_tls(set, cfg, err) < 0) {
         mw_publish_set_free(&set);
         return NULL;
     }
@@ -215,8 +194,8 @@ mw_publish_site(const struct mw_publish *p, struct evhttp_request *req)
     if (host == NULL || strncasecmp(host, "mta-sts.", 8) != 0)
         return NULL;
     n = strcspn(host + 8, ":");
-    if (n == 0 || n >= sizeof(name) || (host[8 + n] == ':' && strspn(host + 9 + n, "0123456789") !=
-                                                                   strlen(host + 9 + n)))
+    if (n == 0 || n >= sizeof(name) ||
+        (host[8 + n] == ':' && strspn(host + 9 + n, "0123456789") != strlen(host + 9 + n)))
         return NULL;
     memcpy(name, host + 8, n);
     name[n] = '\0';
@@ -315,18 +294,21 @@ mw_publish_request(struct evhttp_request *req, void *arg)
         code = 404;
     }
     mw_log_info("%s: %s %s %s %.200s -> %d", MW_PUBLISH_SEC, peer, site ? site->domain : "-",
-                cmd == EVHTTP_REQ_GET ? "GET" : cmd == EVHTTP_REQ_HEAD ? "HEAD" :
-                cmd == EVHTTP_REQ_POST ? "POST" : "other", path ? path : "-", code);
+                cmd == EVHTTP_REQ_GET    ? "GET"
+                : cmd == EVHTTP_REQ_HEAD ? "HEAD"
+                : cmd == EVHTTP_REQ_POST ? "POST"
+                                         : "other",
+                path ? path : "-", code);
 }
 
 static void
 mw_publish_limits(struct mw_publish *p, const struct mw_config *cfg)
 {
     evhttp_set_timeout(p->http, (int)mw_config_int(cfg, MW_PUBLISH_SEC, "timeout"));
-    evhttp_set_max_headers_size(p->http, (ev_ssize_t)mw_config_int(cfg, MW_PUBLISH_SEC,
-                                                                   "max_header_size"));
-    evhttp_set_max_body_size(p->http, (ev_ssize_t)mw_config_int(cfg, MW_PUBLISH_SEC,
-                                                                "max_body_size"));
+    evhttp_set_max_headers_size(p->http,
+                                (ev_ssize_t)mw_config_int(cfg, MW_PUBLISH_SEC, "max_header_size"));
+    evhttp_set_max_body_size(p->http,
+                             (ev_ssize_t)mw_config_int(cfg, MW_PUBLISH_SEC, "max_body_size"));
 }
 
 int
@@ -372,8 +354,8 @@ mw_publish_listen(struct mw_publish *p, struct mw_err *err)
         evutil_closesocket(fd);
         return mw_err_set(err, "%s: cannot serve HTTPS on it", p->listen);
     }
-    mw_log_info("%s: listening on %s for %zu domain%s", MW_PUBLISH_SEC, p->listen,
-                p->set->sites.n, p->set->sites.n == 1 ? "" : "s");
+    mw_log_info("%s: listening on %s for %zu domain%s", MW_PUBLISH_SEC, p->listen, p->set->sites.n,
+                p->set->sites.n == 1 ? "" : "s");
     return 0;
 }
 

@@ -15,8 +15,8 @@
  * a configured DOMAIN gets 200, text/plain, the policy (RFC 8461 3.2) and
  * Strict-Transport-Security; POST report_path gets the report parsed by
  * lib/tlsrpt.c (201, 400, 413 or 415); anything else 404 (501, from
- * libevent, for methods other than GET, HEAD and POST). Limits: max_header_size, max_body_size, and timeout seconds
- * for each read or write (an idle or stalled client is closed).
+ * libevent, for methods other than GET, HEAD and POST). Limits: max_header_size, max_body_size, and
+ * timeout seconds for each read or write (an idle or stalled client is closed).
  *
  * TLS: TLS 1.2 and 1.3 only, forward-secret AEAD cipher suites only, no
  * renegotiation, no compression. SNI mta-sts.DOMAIN picks DOMAIN's

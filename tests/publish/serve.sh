@@ -19,6 +19,7 @@
 . "$top_srcdir/tests/publish/lib.sh"
 world_up
 d=$WORLD_DIR/mailward
+world_start_milter probe </dev/null # the sending Postfix's smtpd needs its milter
 pub_cert pub mta-sts.pub.sts.test mta-sts.pub.sts.test
 pub_cert shared mta-sts.pubbad.sts.test mta-sts.pubbad.sts.test
 pub_dns pub.sts.test mx.valid.test
@@ -180,8 +181,8 @@ echo "ok: SIGHUP reloaded the certificate; the keep-alive connection stayed up"
 
 # postfix-mta-sts-resolver fetches our policy: secure, with our mx.
 sts_start_resolver
-got=$(world_exec postmap -q pub.sts.test "socketmap:inet:127.0.0.1:$STS_RESOLVER_PORT:postfix")
-case $got in "secure match=mx.valid.test"*) echo "ok: resolver: $got" ;;
+got=$(sts_ask pub.sts.test "$STS_RESOLVER_PORT")
+case $got in "OK secure match=mx.valid.test"*) echo "ok: resolver: $got" ;;
     *) world_fail "postfix-mta-sts-resolver answered [$got] for pub.sts.test" ;; esac
 
 # A sending Postfix using that resolver: verified TLS to our MX, a wrong-name MX deferred.
