@@ -38,3 +38,7 @@ EXTRA_DIST += tests/milter/milter.sh tests/milter/message.lua tests/milter/rejec
 # Sendmail: the .mc fragment and a conversation as Sendmail sends it.
 TESTS += tests/milter/sendmail.sh
 EXTRA_DIST += tests/milter/sendmail.sh tests/milter/sendmail.lua
+
+# The real Sendmail (unpacked from Debian's packages into a private root) in the test world.
+TESTS += tests/milter/sendmail-real.sh
+EXTRA_DIST += tests/milter/sendmail-real.sh
