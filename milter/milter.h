@@ -48,6 +48,7 @@ struct mw_conn {
     size_t ar_seen;           /* Authentication-Results headers seen so far */
     struct mw_ar_claim *ours; /* those claiming our authserv-id, last first */
     const char *ended_by;     /* plugin whose verdict ended the message */
+    int held;                 /* a header hook's enum mw_verdict, answered at EOH (SMFIP_NR_HDR) */
 };
 
 /* An Authentication-Results header (index from 1) that claims our authserv-id. */
