@@ -72,8 +72,20 @@ struct worker {
     unsigned long accept, reject, tempfail, discard, errors, matched, connects;
 };
 
-static struct opts o = { { NULL }, "127.0.0.1", "client.example", "alice@valid.test", "bob@example.net",
-                         NULL, 0, 8, 10, 1, 0, 0, P_OFFER, 65535 };
+static struct opts o = {{NULL},
+                        "127.0.0.1",
+                        "client.example",
+                        "alice@valid.test",
+                        "bob@example.net",
+                        NULL,
+                        0,
+                        8,
+                        10,
+                        1,
+                        0,
+                        0,
+                        P_OFFER,
+                        65535};
 static struct msg *msgs;
 static size_t nmsgs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -497,7 +509,7 @@ macro(struct session *s, char stage, const char *const *pairs)
 static enum verdict
 open_session(struct session *s, const char *target)
 {
-    uint32_t offer[3] = { htonl(6), htonl(0x1ff), htonl((uint32_t)o.offer) };
+    uint32_t offer[3] = {htonl(6), htonl(0x1ff), htonl((uint32_t)o.offer)};
     char addr_data[512];
     int family = strchr(o.client_addr, ':') ? '6' : '4';
     uint16_t port = htons(25);
@@ -511,23 +523,24 @@ open_session(struct session *s, const char *target)
     memcpy(&s->proto, s->buf + 8, 4);
     s->proto = ntohl(s->proto);
     if (macro(s, 'C',
-              (const char *const[]){ "j", "mx.world.test", "{daemon_name}", "smtpd", "_",
-                                     "client.example [192.0.2.1]", "{client_addr}", o.client_addr,
-                                     "{client_name}", "client.example", NULL }) < 0)
+              (const char *const[]){"j", "mx.world.test", "{daemon_name}", "smtpd", "_",
+                                    "client.example [192.0.2.1]", "{client_addr}", o.client_addr,
+                                    "{client_name}", "client.example", NULL}) < 0)
         return V_ERROR;
     if (!(s->proto & P_NOCONNECT)) {
-        n = zjoin(addr_data, sizeof(addr_data), (const char *const[]){ "client.example", NULL });
+        n = zjoin(addr_data, sizeof(addr_data), (const char *const[]){"client.example", NULL});
         addr_data[n++] = (char)family;
         memcpy(addr_data + n, &port, 2);
         n += 2;
-        n += zjoin(addr_data + n, sizeof(addr_data) - n, (const char *const[]){ o.client_addr, NULL });
+        n +=
+            zjoin(addr_data + n, sizeof(addr_data) - n, (const char *const[]){o.client_addr, NULL});
         if ((v = step(s, 'C', addr_data, n, P_NR_CONN)) != V_CONT)
             return v;
     }
-    if (macro(s, 'H', (const char *const[]){ "{tls_version}", "TLSv1.3", NULL }) < 0)
+    if (macro(s, 'H', (const char *const[]){"{tls_version}", "TLSv1.3", NULL}) < 0)
         return V_ERROR;
     if (!(s->proto & P_NOHELO))
-        return step_z(s, 'H', (const char *const[]){ o.helo, NULL }, P_NR_HELO);
+        return step_z(s, 'H', (const char *const[]){o.helo, NULL}, P_NR_HELO);
     return V_CONT;
 }
 
@@ -542,16 +555,18 @@ send_message(struct session *s, const struct msg *m, unsigned long id)
     snprintf(rcpt, sizeof(rcpt), "<%s>", o.rcpt);
     snprintf(qid, sizeof(qid), "%lX", id);
     s->matched = 0;
-    if (macro(s, 'M', (const char *const[]){ "i", qid, "{mail_addr}", o.from, NULL }) < 0)
+    if (macro(s, 'M', (const char *const[]){"i", qid, "{mail_addr}", o.from, NULL}) < 0)
         return V_ERROR;
-    if (!(s->proto & P_NOMAIL) && (v = step_z(s, 'M', (const char *const[]){ from, NULL }, P_NR_MAIL)) != V_CONT)
+    if (!(s->proto & P_NOMAIL) &&
+        (v = step_z(s, 'M', (const char *const[]){from, NULL}, P_NR_MAIL)) != V_CONT)
         return v;
-    if (macro(s, 'R', (const char *const[]){ "{rcpt_addr}", o.rcpt, NULL }) < 0)
+    if (macro(s, 'R', (const char *const[]){"{rcpt_addr}", o.rcpt, NULL}) < 0)
         return V_ERROR;
-    if (!(s->proto & P_NORCPT) && (v = step_z(s, 'R', (const char *const[]){ rcpt, NULL }, P_NR_RCPT)) != V_CONT)
+    if (!(s->proto & P_NORCPT) &&
+        (v = step_z(s, 'R', (const char *const[]){rcpt, NULL}, P_NR_RCPT)) != V_CONT)
         return v;
     for (size_t h = 0; h < m->nhdr && !(s->proto & P_NOHDRS); h++) {
-        v = step_z(s, 'L', (const char *const[]){ m->hdr_name[h], m->hdr_value[h], NULL }, P_NR_HDR);
+        v = step_z(s, 'L', (const char *const[]){m->hdr_name[h], m->hdr_value[h], NULL}, P_NR_HDR);
         if (v != V_CONT)
             return v;
     }
@@ -567,7 +582,8 @@ send_message(struct session *s, const struct msg *m, unsigned long id)
             return v;
         off += l;
     }
-    if (macro(s, 'E', (const char *const[]){ "i", qid, NULL }) < 0 || send_cmd(s->fd, 'E', NULL, 0) < 0)
+    if (macro(s, 'E', (const char *const[]){"i", qid, NULL}) < 0 ||
+        send_cmd(s->fd, 'E', NULL, 0) < 0)
         return V_ERROR;
     return reply(s);
 }
@@ -624,7 +640,8 @@ quit(struct session *s)
 /* A message through each milter in turn (the way Postfix chains them): the first verdict
  * that is not "continue" ends it. */
 static enum verdict
-through_all(struct session *s, struct worker *w, const struct msg *m, unsigned long id, int *matched)
+through_all(struct session *s, struct worker *w, const struct msg *m, unsigned long id,
+            int *matched)
 {
     enum verdict v = V_CONT;
 
@@ -704,9 +721,11 @@ pct(const double *v, size_t n, double p)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: milter-load [-D] [-c CONNS] [-t SECONDS] [-n MESSAGES] [-k PER-CONN] [-b CHUNK]\n"
-                    "         [-a CLIENT-ADDR] [-H HELO] [-f FROM] [-r RCPT] [-m MATCH] [-P HEX]\n"
-                    "         TARGET[,TARGET...] EML-DIR|FILE...   (TARGET: HOST:PORT or /unix/socket)\n");
+    fprintf(
+        stderr,
+        "usage: milter-load [-D] [-c CONNS] [-t SECONDS] [-n MESSAGES] [-k PER-CONN] [-b CHUNK]\n"
+        "         [-a CLIENT-ADDR] [-H HELO] [-f FROM] [-r RCPT] [-m MATCH] [-P HEX]\n"
+        "         TARGET[,TARGET...] EML-DIR|FILE...   (TARGET: HOST:PORT or /unix/socket)\n");
     exit(64);
 }
 
@@ -717,19 +736,44 @@ parse_args(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "a:b:c:Df:H:k:m:n:P:r:t:")) != -1) {
         switch (ch) {
-        case 'a': o.client_addr = optarg; break;
-        case 'b': o.chunk = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'c': o.conns = atoi(optarg); break;
-        case 'D': o.delayed_ack = 1; break;
-        case 'f': o.from = optarg; break;
-        case 'H': o.helo = optarg; break;
-        case 'k': o.per_conn = atoi(optarg); break;
-        case 'm': o.match = optarg; break;
-        case 'n': o.total = atol(optarg); break;
-        case 'P': o.offer = strtoul(optarg, NULL, 16); break;
-        case 'r': o.rcpt = optarg; break;
-        case 't': o.seconds = atoi(optarg); break;
-        default: usage();
+        case 'a':
+            o.client_addr = optarg;
+            break;
+        case 'b':
+            o.chunk = (size_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'c':
+            o.conns = atoi(optarg);
+            break;
+        case 'D':
+            o.delayed_ack = 1;
+            break;
+        case 'f':
+            o.from = optarg;
+            break;
+        case 'H':
+            o.helo = optarg;
+            break;
+        case 'k':
+            o.per_conn = atoi(optarg);
+            break;
+        case 'm':
+            o.match = optarg;
+            break;
+        case 'n':
+            o.total = atol(optarg);
+            break;
+        case 'P':
+            o.offer = strtoul(optarg, NULL, 16);
+            break;
+        case 'r':
+            o.rcpt = optarg;
+            break;
+        case 't':
+            o.seconds = atoi(optarg);
+            break;
+        default:
+            usage();
         }
     }
     if (argc - optind < 2 || o.conns < 1 || o.conns > 10000 || o.seconds < 1 || o.per_conn < 1 ||
@@ -783,8 +827,8 @@ main(int argc, char **argv)
     qsort(all, n, sizeof(double), cmp_double);
     printf("messages=%zu seconds=%.2f rate=%.1f/s p50=%.3fms p90=%.3fms p99=%.3fms max=%.3fms "
            "accepted=%lu rejected=%lu tempfailed=%lu discarded=%lu errors=%lu connections=%lu",
-           n, took, (double)n / took, pct(all, n, 50) * 1e3, pct(all, n, 90) * 1e3, pct(all, n, 99) * 1e3,
-           n ? all[n - 1] * 1e3 : 0.0, acc, rej, tmp, dis, err, con);
+           n, took, (double)n / took, pct(all, n, 50) * 1e3, pct(all, n, 90) * 1e3,
+           pct(all, n, 99) * 1e3, n ? all[n - 1] * 1e3 : 0.0, acc, rej, tmp, dis, err, con);
     if (o.match != NULL)
         printf(" matched=%lu", mat);
     printf("\n");

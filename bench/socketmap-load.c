@@ -237,7 +237,8 @@ serve(struct conn *c, short revents, int *active)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: socketmap-load [-c CONNS] [-d DEPTH] [-t SECONDS] [-m MAPNAME] [-o] HOST:PORT KEYFILE\n");
+    fprintf(stderr, "usage: socketmap-load [-c CONNS] [-d DEPTH] [-t SECONDS] [-m MAPNAME] [-o] "
+                    "HOST:PORT KEYFILE\n");
     exit(64);
 }
 
@@ -253,15 +254,27 @@ main(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "c:d:m:ot:")) != -1) {
         switch (ch) {
-        case 'c': nconn = atoi(optarg); break;
-        case 'd': depth = atoi(optarg); break;
-        case 'm': map = optarg; break;
-        case 'o': once = 1; break;
-        case 't': seconds = atoi(optarg); break;
-        default: usage();
+        case 'c':
+            nconn = atoi(optarg);
+            break;
+        case 'd':
+            depth = atoi(optarg);
+            break;
+        case 'm':
+            map = optarg;
+            break;
+        case 'o':
+            once = 1;
+            break;
+        case 't':
+            seconds = atoi(optarg);
+            break;
+        default:
+            usage();
         }
     }
-    if (argc - optind != 2 || nconn < 1 || nconn > MAXCONN || seconds < 1 || depth < 1 || depth > MAXDEPTH)
+    if (argc - optind != 2 || nconn < 1 || nconn > MAXCONN || seconds < 1 || depth < 1 ||
+        depth > MAXDEPTH)
         usage();
     if (load_keys(argv[optind + 1]) < 0) {
         fprintf(stderr, "socketmap-load: no keys in %s\n", argv[optind + 1]);
