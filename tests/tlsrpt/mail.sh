@@ -5,8 +5,8 @@
 # configured address is parsed: one log line with the organisation, report id, domain
 # and counts, the Prometheus counters scraped with curl hold the sessions and failures,
 # and with action = deliver the mail still reaches the mailbox. A truncated gzip, a plain
-# +json report and a mail without a report part give "rejected" / "accepted" lines and
-# counts and are delivered too. Then action = discard (SIGHUP): a report to the report
+# +json report, a mail without a report part and one over max_size give "rejected" /
+# "accepted" lines and counts and are delivered too. Then action = discard (SIGHUP): a report to the report
 # address only is dropped, and one also addressed to bob reaches bob but not the report
 # mailbox.
 set -u
@@ -81,6 +81,14 @@ wait_log 'rejected: no application/tlsrpt\+gzip or application/tlsrpt\+json part
 want 'mailward_tlsrpt_reports_total{org="unknown",result="rejected"}' 2
 echo "ok 3 +json report with two policies accepted; a mail without a report rejected and delivered"
 
+/usr/bin/python3 "$MAKE" "$top_srcdir/tests/tlsrpt/valid.json" "$T/big.eml" big || world_fail "report-mail.py"
+submit "$T/big.eml" "$RPT"
+world_wait_delivered valid "$RPT" 4 >/dev/null
+wait_log 'tlsrpt via=mail org="unknown" report-id="unknown" rejected: message larger than \[tlsrpt\] max_size'
+want 'mailward_tlsrpt_reports_total{org="unknown",result="rejected"}' 3
+want 'mailward_tlsrpt_reports_total{org="Company-X",result="accepted"}' 1
+echo "ok 4 a report mail over max_size: rejected unread, still delivered"
+
 sed -i 's/^action = deliver$/action = discard/' "$WORLD_DIR/mailward/milter.conf"
 kill -HUP "$(cat "$WORLD_DIR/mailward/milter.pid")"
 wait_log 'reload: configuration .* in use'
@@ -93,9 +101,9 @@ msg=$(world_wait_delivered valid bob@valid.test)
 grep -q '^TLS-Report-Submitter: company-x.example' "$msg" || world_fail "bob's copy is not the report"
 grep -q 'tlsrpt_action=remove-report-rcpts' "$LOG" || world_fail "report recipient not removed"
 n=$(ls "$WORLD_MAIL/valid/$RPT/new" | wc -l)
-[ "$n" = 3 ] || world_fail "the report mailbox holds $n messages, want 3 (both discarded copies missing)"
+[ "$n" = 4 ] || world_fail "the report mailbox holds $n messages, want 4 (both discarded copies missing)"
 want 'mailward_tlsrpt_reports_total{org="Company-X",result="accepted"}' 3
-echo "ok 4 action = discard: report-only mail dropped, bob keeps his copy of a mixed one"
+echo "ok 5 action = discard: report-only mail dropped, bob keeps his copy of a mixed one"
 
 world_stop_daemons
 exit 0

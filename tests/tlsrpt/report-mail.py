@@ -3,7 +3,8 @@
 
 usage: report-mail.py JSON OUT MODE [TO]
 MODE: gzip (application/tlsrpt+gzip, base64), json (application/tlsrpt+json),
-truncated (the gzip cut in half), none (no report part, only the text).
+truncated (the gzip cut in half), none (no report part, only the text),
+big (gzip after 1.2 MB of text: over max_size = 1048576).
 """
 import gzip
 import sys
@@ -23,8 +24,11 @@ msg["Date"] = formatdate()
 msg["Message-ID"] = "<tlsrpt-%s@company-x.example>" % mode
 msg["TLS-Report-Domain"] = "valid.test"
 msg["TLS-Report-Submitter"] = "company-x.example"
-msg.set_content("This is an aggregate TLS report from company-x.example.\n")
-if mode in ("gzip", "truncated"):
+text = "This is an aggregate TLS report from company-x.example.\n"
+if mode == "big":
+    text += ("padding " * 9 + "\n") * 16000
+msg.set_content(text)
+if mode in ("gzip", "truncated", "big"):
     data = gzip.compress(report, mtime=0)
     if mode == "truncated":
         data = data[: len(data) // 2]
