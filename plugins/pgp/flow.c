@@ -258,23 +258,55 @@ mw_pgp_apply_headers(struct mw_msg *m, const struct mw_pgp_msg *pm, const char *
         mw_msg_header_change(m, "Subject", 1, subject);
 }
 
-/* The multipart/signed body and its Content-Type. */
+/*
+ * The RFC 9788 header section of the protected entity: the non-structural
+ * fields, and with outer one HP-Outer per such field as it appears outside
+ * (the Subject replaced by outer_subject). 0 when it is all 7 bit.
+ */
+static int
+mw_pgp_hp_headers(const struct mw_pgp_job *j, int outer, struct mw_buf *hp)
+{
+    for (size_t i = 0; i < j->pm->nhdrs; i++)
+        if (!mw_pgp_not_protected(j->pm->hdrs[i].name))
+            mw_pgp_put_header(hp, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
+    for (size_t i = 0; outer && i < j->pm->nhdrs; i++) {
+        const char *name = j->pm->hdrs[i].name, *value = j->pm->hdrs[i].value;
+        if (mw_pgp_not_protected(name))
+            continue;
+        mw_buf_printf(hp, "HP-Outer: %s: ", name);
+        mw_pgp_put_value(hp, strcasecmp(name, "Subject") == 0 ? j->s->outer_subject : value);
+    }
+    for (size_t i = 0; i < hp->len; i++)
+        if ((unsigned char)hp->data[i] > 127)
+            return -1;
+    return 0;
+}
+
+/*
+ * The multipart/signed body and its Content-Type. The signed entity
+ * carries the header fields (hp="clear"), unless one is 8 bit: the signed
+ * part must be 7 bit (RFC 3156 §3), so then it goes without them.
+ */
 static int
 mw_pgp_make_signed(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *ctype)
 {
-    struct mw_buf entity, sig;
+    struct mw_buf hp, entity, sig;
     char micalg[64], boundary[64];
-    int rc = -1;
+    int rc = -1, hp7;
 
+    mw_buf_init(&hp);
     mw_buf_init(&entity);
     mw_buf_init(&sig);
-    if (mw_pgp_mime_entity(j->raw.data, j->raw.len, 0, NULL, &entity, &j->err) == 0 &&
+    hp7 = mw_pgp_hp_headers(j, 0, &hp) == 0;
+    if (mw_pgp_mime_entity(j->raw.data, j->raw.len, hp7 ? "clear" : NULL, hp.data, &entity,
+                           &j->err) == 0 &&
         mw_pgp_gpg_sign(j->ctx, j->signer, entity.data, entity.len, &sig, micalg, sizeof(micalg),
                         &j->err) == 0) {
         mw_pgp_mime_boundary(boundary, sizeof(boundary));
         mw_pgp_mime_signed(boundary, &entity, &sig, micalg, body, ctype);
         rc = 0;
     }
+    mw_buf_release(&hp);
     mw_buf_release(&entity);
     mw_buf_release(&sig);
     return rc;
@@ -288,18 +320,8 @@ mw_pgp_protected_entity(struct mw_pgp_job *j, struct mw_buf *entity)
     int rc;
 
     mw_buf_init(&hp);
-    for (size_t i = 0; i < j->pm->nhdrs; i++)
-        if (!mw_pgp_not_protected(j->pm->hdrs[i].name))
-            mw_pgp_put_header(&hp, j->pm->hdrs[i].name, j->pm->hdrs[i].value);
-    /* One HP-Outer per non-structural outer field, as it appears outside. */
-    for (size_t i = 0; i < j->pm->nhdrs; i++) {
-        const char *name = j->pm->hdrs[i].name, *value = j->pm->hdrs[i].value;
-        if (mw_pgp_not_protected(name))
-            continue;
-        mw_buf_printf(&hp, "HP-Outer: %s: ", name);
-        mw_pgp_put_value(&hp, strcasecmp(name, "Subject") == 0 ? j->s->outer_subject : value);
-    }
-    rc = mw_pgp_mime_entity(j->raw.data, j->raw.len, 1, hp.data, entity, &j->err);
+    mw_pgp_hp_headers(j, 1, &hp); /* 8 bit is fine inside the ciphertext */
+    rc = mw_pgp_mime_entity(j->raw.data, j->raw.len, "cipher", hp.data, entity, &j->err);
     mw_buf_release(&hp);
     return rc;
 }

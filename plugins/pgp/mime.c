@@ -78,7 +78,7 @@ mw_pgp_mime_is_encrypted(const char *msg, size_t len)
 }
 
 int
-mw_pgp_mime_entity(const char *msg, size_t len, int protect, const char *hp_headers,
+mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_headers,
                    struct mw_buf *out, struct mw_err *err)
 {
     GMimeMessage *m = mw_pgp_parse(msg, len);
@@ -92,13 +92,13 @@ mw_pgp_mime_entity(const char *msg, size_t len, int protect, const char *hp_head
             g_object_unref(m);
         return mw_err_set(err, "the message has no MIME structure GMime can parse");
     }
-    if (protect) {
+    if (hp != NULL) {
         g_mime_object_set_content_type_parameter(part, "protected-headers", "v1");
-        g_mime_object_set_content_type_parameter(part, "hp", "cipher");
+        g_mime_object_set_content_type_parameter(part, "hp", hp);
         mw_buf_puts(out, hp_headers);
-    } else {
-        g_mime_object_encode(part, GMIME_ENCODING_CONSTRAINT_7BIT);
     }
+    if (hp == NULL || strcmp(hp, "clear") == 0)
+        g_mime_object_encode(part, GMIME_ENCODING_CONSTRAINT_7BIT);
     fo = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
     s = g_mime_stream_mem_new();

@@ -7,8 +7,10 @@
  * other header fields go inside as well (RFC 9788 header protection: the
  * part's Content-Type gets hp="cipher" and, for older readers,
  * protected-headers="v1"; one HP-Outer field records each outer field).
- * For signing the entity is first re-encoded to 7 bit (quoted-printable or
- * base64 for 8-bit and binary parts, RFC 3156 §3) and written with CRLF.
+ * A signed entity carries the header fields too, with hp="clear" and no
+ * HP-Outer (RFC 9788), unless one of them is not 7 bit. For signing the entity is first re-encoded
+ * to 7 bit (quoted-printable or base64 for 8-bit and binary parts, RFC 3156 §3) and written with
+ * CRLF.
  */
 #ifndef MW_PGP_MIME_H
 #define MW_PGP_MIME_H
@@ -29,12 +31,13 @@ void mw_pgp_mime_fini(void);
 int mw_pgp_mime_is_encrypted(const char *msg, size_t len);
 
 /*
- * The entity to protect, CRLF lines, into out. protect: encryption (header
- * protection with the non-Content header lines given in hp_headers, already
- * "Name: value\r\n" text, which also carries the HP-Outer lines); otherwise
- * signing (7-bit re-encoding, no extra header lines).
+ * The entity to protect, CRLF lines, into out. hp "cipher": encryption
+ * (RFC 9788 header protection with the non-Content header lines given in
+ * hp_headers, already "Name: value\r\n" text, which also carries the
+ * HP-Outer lines); "clear": signing with header protection (hp_headers
+ * without HP-Outer, 7-bit re-encoding); NULL: signing without it.
  */
-int mw_pgp_mime_entity(const char *msg, size_t len, int protect, const char *hp_headers,
+int mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_headers,
                        struct mw_buf *out, struct mw_err *err);
 
 /* A fresh random MIME boundary into b (NUL-terminated, < size). */

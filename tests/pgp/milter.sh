@@ -101,6 +101,13 @@ mkdir -m 700 "$T/v"
 G "$T/v" --import "$ALICE.asc" 2>/dev/null
 G "$T/v" --verify "$T/sig.asc" "$T/data" 2>/dev/null || world_fail "gpg --verify fails"
 sqv --keyring "$ALICE.asc" "$T/sig.asc" "$T/data" >/dev/null || world_fail "sqv fails"
+# RFC 9788 for signed-only mail: the signed part carries the header fields, hp="clear".
+inner=$(check inner "$T/data")
+for want in hp=clear protected-headers=v1 'subject=the secret plan' 'from=Alice <alice@valid.test>' \
+    'message-id=<plan@valid.test>'; do
+    echo "$inner" | grep -qxF "$want" || world_fail "signed part lacks $want: $inner"
+done
+echo "$inner" | grep -q '^hp-outer' && world_fail "HP-Outer in a signed-only part"
 echo "ok 2 signed for dave with alice's default key: gpg --verify and sqv accept ($mic)"
 # Without the defaults entry the newest key signs: alice's first key no longer verifies it.
 rm "$KS/mailward-defaults"

@@ -129,5 +129,8 @@ sed 's/\r*$/\r/' "$clear" >"$T/clear.crlf"
 G "$BOB" --verify "$T/sig.asc" "$T/data" 2>/dev/null || world_fail "dave's copy: gpg --verify fails"
 sqv --keyring "$ALICE.asc" "$T/sig.asc" "$T/data" >/dev/null || world_fail "dave's copy: sqv fails"
 grep -q "body $token" "$T/data" || world_fail "dave's signed part lacks the body"
+inner=$(/usr/bin/python3 "$top_srcdir/tests/pgp/check.py" inner "$T/data")
+echo "$inner" | grep -qxF "subject=$token" && echo "$inner" | grep -qx 'hp=clear' ||
+    world_fail "dave's signed part has no protected header (RFC 9788 hp=clear): $inner"
 echo "ok 3 per-recipient: bob, carol, erin each hold ciphertext with only their key id (gpg and rnp decrypt, RFC 9788 headers inside); dave a clear copy (gpg --verify, sqv)"
 world_stop_daemons
