@@ -10,6 +10,8 @@
  * site's context from the current set. An open connection keeps the
  * context it was accepted with (the SSL holds a reference), so a reload
  * never drops it; requests on it are answered from the current sites.
+ * Metrics: mailward_mta_sts_publish_requests_total{code} for the answers
+ * this handler gives (libevent's own 400/413/501 are not counted).
  */
 #include "config.h"
 
@@ -26,6 +28,7 @@
 
 #include "mw/alloc.h"
 #include "mw/log.h"
+#include "mw/metrics.h"
 #include "mw/net.h"
 #include "mw/tlsrpt.h"
 #include "publish-table.h"
@@ -264,6 +267,17 @@ mw_publish_policy(struct mw_publish *p, struct evhttp_request *req, const struct
     return 200;
 }
 
+/* Count one answer by status (the few codes the handler gives: a bounded label set). */
+static void
+mw_publish_count(int code)
+{
+    char labels[32];
+
+    snprintf(labels, sizeof(labels), "code=\"%d\"", code);
+    mw_counter_inc(mw_metrics_counter("mailward_mta_sts_publish_requests_total", labels,
+                                      "Requests answered by the MTA-STS publishing listener"));
+}
+
 static void
 mw_publish_request(struct evhttp_request *req, void *arg)
 {
@@ -293,6 +307,7 @@ mw_publish_request(struct evhttp_request *req, void *arg)
         mw_publish_reply(req, 404, "Not Found", "not found");
         code = 404;
     }
+    mw_publish_count(code);
     mw_log_info("%s: %s %s %s %.200s -> %d", MW_PUBLISH_SEC, peer, site ? site->domain : "-",
                 cmd == EVHTTP_REQ_GET    ? "GET"
                 : cmd == EVHTTP_REQ_HEAD ? "HEAD"

@@ -201,6 +201,11 @@ echo "$line" | grep -q 'Server certificate not verified' || world_fail "not defe
 echo "ok: carol@pubbad.sts.test deferred (certificate not verified)"
 grep -q 'mta-sts-publish: .* pub.sts.test GET /.well-known/mta-sts.txt -> 200' "$d/policyd.log" ||
     world_fail "no request logged"
+world_exec curl -sf http://127.0.0.1:9470/metrics >"$d/policyd.prom" || world_fail "metrics scrape"
+grep -Eq '^mailward_mta_sts_publish_requests_total\{code="200"\} ([5-9]|[1-9][0-9]+)$' "$d/policyd.prom" &&
+    grep -Eq '^mailward_mta_sts_publish_requests_total\{code="404"\} 4$' "$d/policyd.prom" ||
+    world_fail "publish metrics: $(grep publish "$d/policyd.prom")"
+echo "ok: $(grep -c '^mailward_mta_sts_publish_requests_total' "$d/policyd.prom") publish request counters"
 sts_stop_resolver
 world_stop_daemons
 echo "PASS: published MTA-STS policies served, enforced by a real resolver and Postfix"
