@@ -15,7 +15,8 @@
  * instead). A report that fails to parse, a message without a report part
  * and one over max_size are logged and counted as rejected and otherwise
  * treated the same way, so no mail is ever lost silently. The message's
- * syslog line gets "tlsrpt=accepted" or "tlsrpt=rejected".
+ * syslog line gets "tlsrpt=accepted" or "tlsrpt=rejected", and the
+ * report's TLS-Report-Submitter and TLS-Report-Domain fields.
  *
  * Settings ([tlsrpt], declared below): address (empty: the plugin does
  * nothing), action (deliver), max_size (10 MiB). configure() builds the new
@@ -27,6 +28,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -222,10 +224,31 @@ mw_tlsrpt_body(void *state, struct mw_msg *m, const unsigned char *data, size_t 
     return MW_CONTINUE;
 }
 
-/* Find the report in the message, parse, log and count it: 0 accepted, -1 rejected. */
-static int
-mw_tlsrpt_process(struct mw_tlsrpt_msg *tm, const char *qid)
+/* Add "KEY=VALUE" to the message's log line, VALUE a domain name as the sender wrote it. */
+static void
+mw_tlsrpt_log_domain(struct mw_msg *m, const char *key, const char *value)
 {
+    char clean[64];
+    size_t i;
+
+    if (value == NULL)
+        return;
+    for (i = 0; i < sizeof(clean) - 1 && value[i] != '\0'; i++)
+        clean[i] =
+            isalnum((unsigned char)value[i]) || value[i] == '.' || value[i] == '-' ? value[i] : '_';
+    clean[i] = '\0';
+    mw_msg_log_add(m, "%s=%s", key, clean);
+}
+
+/*
+ * Find the report in the message, parse, log and count it: 0 accepted, -1
+ * rejected. The TLS-Report-Submitter and TLS-Report-Domain fields (RFC 8460
+ * section 5.3) go into the message's log line.
+ */
+static int
+mw_tlsrpt_process(struct mw_tlsrpt_msg *tm, struct mw_msg *m)
+{
+    const char *qid = mw_msg_queue_id(m);
     struct mw_tlsrpt_mail mail;
     struct mw_err err;
     int rc;
@@ -241,6 +264,8 @@ mw_tlsrpt_process(struct mw_tlsrpt_msg *tm, const char *qid)
         rc = mw_tlsrpt_receive((const unsigned char *)mail.report.data, mail.report.len,
                                mail.gzipped, "mail", qid, &err);
     }
+    mw_tlsrpt_log_domain(m, "tlsrpt_submitter", mail.submitter);
+    mw_tlsrpt_log_domain(m, "tlsrpt_domain", mail.domain);
     mw_tlsrpt_mail_release(&mail);
     return rc;
 }
@@ -275,7 +300,7 @@ mw_tlsrpt_eom(void *state, struct mw_msg *m)
 
     if (tm == NULL)
         return MW_CONTINUE;
-    if (mw_tlsrpt_process(tm, mw_msg_queue_id(m)) == 0)
+    if (mw_tlsrpt_process(tm, m) == 0)
         mw_msg_log_add(m, "tlsrpt=accepted");
     else
         mw_msg_log_add(m, "tlsrpt=rejected");

@@ -50,7 +50,8 @@ submit "$T/gz.eml" "$RPT"
 msg=$(world_wait_delivered valid "$RPT")
 grep -q '^TLS-Report-Submitter: company-x.example' "$msg" || world_fail "delivered mail is not the report"
 wait_log 'tlsrpt via=mail org="Company-X" report-id="5065427c-23d3-47ca-b6e0-946ea0e8c4be" policy-domain=company-y.example type=sts successes=5326 failures=303 results=certificate-expired:100,starttls-not-supported:200,validation-failure:3 accepted'
-grep -q 'tlsrpt=accepted' "$LOG" || world_fail "no tlsrpt=accepted in the message's log line"
+grep -q 'tlsrpt_submitter=company-x.example tlsrpt_domain=valid.test tlsrpt=accepted' "$LOG" ||
+    world_fail "no tlsrpt=accepted (with submitter and domain) in the message's log line"
 want 'mailward_tlsrpt_reports_total{org="Company-X",result="accepted"}' 1
 want 'mailward_tlsrpt_sessions_total{org="Company-X",policy_domain="company-y.example",outcome="success"}' 5326
 want 'mailward_tlsrpt_sessions_total{org="Company-X",policy_domain="company-y.example",outcome="failure"}' 303
