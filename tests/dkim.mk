@@ -6,4 +6,4 @@ EXTRA_DIST += tests/dkim/interop.sh tests/dkim/sign.py
 TESTS += tests/dkim/sign.sh
 EXTRA_DIST += tests/dkim/sign.sh tests/dkim/pyverify.py tests/dkim/lsan.supp
 TESTS += tests/dkim/pgp-sign.sh
-EXTRA_DIST += tests/dkim/pgp-sign.sh
+EXTRA_DIST += tests/dkim/pgp-sign.sh tests/dkim/lib.sh

@@ -14,6 +14,7 @@
 set -u
 command -v opendkim-testmsg >/dev/null 2>&1 || { echo "SKIP: opendkim-tools not installed"; exit 77; }
 . "$top_srcdir/tests/world/lib.sh"
+. "$top_srcdir/tests/dkim/lib.sh"
 world_up
 
 T=$WORLD_DIR/dkim-interop
@@ -67,26 +68,7 @@ verify = yes
 CONF
 
 # opendkim in verify mode, fed the world's key records.
-for sel in rsa ed revoked; do
-    v=$(world_exec dig +short "$sel._domainkey.valid.test" TXT | sed 's/" "//g; s/^"//; s/"$//')
-    [ -n "$v" ] || world_fail "no $sel._domainkey record"
-    echo "$sel._domainkey.valid.test $v"
-done >"$T/dnsdata"
-cat >"$T/opendkim.conf" <<CONF
-Mode                    v
-Socket                  inet:8892@127.0.0.1
-TestDNSData             file:$T/dnsdata
-AuthservID              mx.world.test
-AlwaysAddARHeader       yes
-Background              no
-Syslog                  no
-InternalHosts           -
-CONF
-ip netns exec "$WORLD_NS" opendkim -f -x "$T/opendkim.conf" </dev/null >"$T/opendkim.log" 2>&1 &
-OPENDKIM=$!
-trap 'kill $OPENDKIM 2>/dev/null' EXIT
-world_exec /usr/bin/python3 "$top_srcdir/tests/world/wait-ports.py" "$WORLD_WAIT" 127.0.0.1:8892 ||
-    world_fail "opendkim did not start: $(cat "$T/opendkim.log")"
+dkim_opendkim_start "$T" 8892 mx.world.test rsa ed revoked
 
 # verdicts FILE [PORT]: a milter's (default: ours) "B8=RESULT" per signature, sorted
 # ("none" for an unsigned message).

@@ -11,18 +11,15 @@
 # rsa-sha256 only: ed25519 with simple header canonicalization is refused); a copy with the
 # Subject or the body changed must fail with all three verifiers.
 # opendkim gets the key records through TestDNSData (Debian's opendkim sends no DNS query
-# inside the world, see interop.sh).
+# inside the world, see tests/dkim/lib.sh).
 set -u
 command -v dkimverify >/dev/null 2>&1 || { echo "SKIP: dkimpy (python3-dkim) not installed"; exit 77; }
 command -v opendkim >/dev/null 2>&1 || { echo "SKIP: opendkim not installed"; exit 77; }
 command -v gpg >/dev/null 2>&1 || { echo "SKIP: gpg not installed"; exit 77; }
 . "$top_srcdir/tests/world/lib.sh"
 world_up
-if ldd "$top_builddir/milter/.libs/mailward-milter" 2>/dev/null | grep -q libasan; then
-    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0:verify_asan_link_order=0"
-    export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tests/dkim/lsan.supp"
-    export LD_PRELOAD=libopendkim.so.11
-fi
+. "$top_srcdir/tests/dkim/lib.sh"
+dkim_sanitizer_env
 
 T=$WORLD_DIR/dkim-pgp
 mkdir -p "$T"
@@ -46,27 +43,8 @@ G "$WORLD_GNUPG/alice@valid.test" --export-secret-keys alice@valid.test >"$T/ali
     world_fail "export alice"
 G "$KS" --import "$T/alice.sec" 2>/dev/null || world_fail "import alice's secret key"
 
-# opendkim in verify mode beside our milter, fed the world's key records.
-for sel in rsa ed; do
-    v=$(world_exec dig +short "$sel._domainkey.valid.test" TXT | sed 's/" "//g; s/^"//; s/"$//')
-    [ -n "$v" ] || world_fail "no $sel._domainkey record"
-    echo "$sel._domainkey.valid.test $v"
-done >"$T/dnsdata"
-cat >"$T/opendkim.conf" <<CONF
-Mode                    v
-Socket                  inet:8893@127.0.0.1
-TestDNSData             file:$T/dnsdata
-AuthservID              od.world.test
-AlwaysAddARHeader       yes
-Background              no
-Syslog                  no
-InternalHosts           -
-CONF
-ip netns exec "$WORLD_NS" opendkim -f -x "$T/opendkim.conf" </dev/null >"$T/opendkim.log" 2>&1 &
-OPENDKIM=$!
-trap 'kill $OPENDKIM 2>/dev/null' EXIT
-world_exec /usr/bin/python3 "$top_srcdir/tests/world/wait-ports.py" "$WORLD_WAIT" 127.0.0.1:8893 ||
-    world_fail "opendkim did not start: $(cat "$T/opendkim.log")"
+# opendkim in verify mode beside our milter.
+dkim_opendkim_start "$T" 8893 od.world.test rsa ed
 
 WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "pgp dkim" <<CONF
 [milter]

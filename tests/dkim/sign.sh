@@ -13,14 +13,8 @@ set -u
 command -v dkimverify >/dev/null 2>&1 || { echo "SKIP: dkimpy (python3-dkim) not installed"; exit 77; }
 . "$top_srcdir/tests/world/lib.sh"
 world_up
-# libopendkim 2.11's own leak per ed25519 signature is suppressed, nothing else (lsan.supp).
-# With sanitizers the library is preloaded so that it stays mapped after the plugin's
-# dlclose() and LeakSanitizer can name its frames.
-if ldd "$top_builddir/milter/.libs/mailward-milter" 2>/dev/null | grep -q libasan; then
-    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0:verify_asan_link_order=0"
-    export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tests/dkim/lsan.supp"
-    export LD_PRELOAD=libopendkim.so.11
-fi
+. "$top_srcdir/tests/dkim/lib.sh"
+dkim_sanitizer_env
 
 T=$WORLD_DIR/dkim-sign
 mkdir -p "$T"
