@@ -94,7 +94,7 @@ mw_dkim_signer_header(struct mw_dkim_signer *sg, const char *name, const char *v
         sg->from = mw_strdup(value);
 }
 
-/* "Name: value" with bare LF line breaks made CRLF, no final CRLF: a header line for libopendkim. */
+/* "Name: value" for libopendkim: bare LF line breaks made CRLF, no final CRLF. */
 void
 mw_dkim_header_line(struct mw_buf *b, const char *name, const char *value)
 {

@@ -244,11 +244,10 @@ test_final_headers(void **state)
 {
     struct mw_msg *m = mw_msg_create(1);
     static const char *const received[] = {
-        "Received: r1", "From: f",       "Subject: s1", "To: t",
-        "subject: s2",  "Content-Type: ct",
+        "Received: r1", "From: f", "Subject: s1", "To: t", "subject: s2", "Content-Type: ct",
     };
     static const char *const final[] = {
-        "DKIM-Signature: d1", "X-One: x",    "Received: r1",        "From: f",      "To: t",
+        "DKIM-Signature: d1", "X-One: x",          "Received: r1", "From: f",   "To: t",
         "Subject: new2",      "MIME-Version: 1.0", "X-Missing: m", "X-Last: l",
     };
     static const char *const second[] = {"Received: rr", "X-Two: 2", "Received: r2", "Date: d"};
@@ -263,16 +262,16 @@ test_final_headers(void **state)
     mw_msg_add_header(m, "subject", "s2");
     mw_msg_add_header(m, "Content-Type", "ct");
     assert_final(m, received, 6, 6);
-    mw_msg_header_insert(m, 0, "DKIM-Signature", "d1");  /* top */
-    mw_msg_header_change(m, "Subject", 2, "new2");        /* the 2nd, any case */
+    mw_msg_header_insert(m, 0, "DKIM-Signature", "d1"); /* top */
+    mw_msg_header_change(m, "Subject", 2, "new2");      /* the 2nd, any case */
     mw_msg_header_delete(m, "Content-Type", 1);
     mw_msg_header_add(m, "MIME-Version", "1.0");
-    mw_msg_header_insert(m, 1, "X-One", "x");             /* above Postfix's Received */
-    mw_msg_rcpt_add(m, "c@example.net");                  /* not a header */
-    mw_msg_header_change(m, "X-Missing", 1, "m");         /* appended */
-    mw_msg_header_delete(m, "X-Absent", 3);               /* nothing */
-    mw_msg_header_change(m, "Subject", 1, "");            /* "" deletes */
-    mw_msg_header_insert(m, 99, "X-Last", "l");           /* past the end: appended */
+    mw_msg_header_insert(m, 1, "X-One", "x");     /* above Postfix's Received */
+    mw_msg_rcpt_add(m, "c@example.net");          /* not a header */
+    mw_msg_header_change(m, "X-Missing", 1, "m"); /* appended */
+    mw_msg_header_delete(m, "X-Absent", 3);       /* nothing */
+    mw_msg_header_change(m, "Subject", 1, "");    /* "" deletes */
+    mw_msg_header_insert(m, 99, "X-Last", "l");   /* past the end: appended */
     assert_final(m, final, 9, 9);
     /* A later change is seen at once. */
     mw_msg_header_delete(m, "X-Last", 1);
