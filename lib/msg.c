@@ -28,6 +28,7 @@
 #include "mw/msg-host.h"
 
 #define MW_ARENA_BLOCK 4096
+#define MW_MSG_HEADERS_MAX (4 * 1024 * 1024) /* header bytes kept for mw_msg_final_header() */
 #define MW_ARENA_ALIGN (sizeof(max_align_t))
 
 struct mw_arena_block {
@@ -82,7 +83,7 @@ struct mw_msg {
     unsigned char *body; /* replacement body (NULL: unchanged) */
     size_t body_len;
     struct mw_msg_hdr *hdrs; /* header fields as received, in order */
-    size_t nhdr, hdr_cap;
+    size_t nhdr, hdr_cap, hdr_bytes; /* hdr_bytes > MW_MSG_HEADERS_MAX: none kept */
     struct mw_msg_hdr *final; /* hdrs with the changes applied; NULL: to build */
     size_t nfinal;
 };
@@ -190,7 +191,7 @@ mw_msg_reset(struct mw_msg *m)
     m->body = NULL;
     m->body_len = 0;
     m->hdrs = m->final = NULL;
-    m->nhdr = m->hdr_cap = m->nfinal = 0;
+    m->nhdr = m->hdr_cap = m->nfinal = m->hdr_bytes = 0;
 }
 
 void
@@ -632,6 +633,15 @@ mw_msg_quarantine_reason(const struct mw_msg *m)
 void
 mw_msg_add_header(struct mw_msg *m, const char *name, const char *value)
 {
+    m->final = NULL;
+    if (m->hdr_bytes > MW_MSG_HEADERS_MAX)
+        return;
+    m->hdr_bytes += strlen(name) + strlen(value) + 2;
+    if (m->hdr_bytes > MW_MSG_HEADERS_MAX) {
+        /* A header section this large is not kept: the final list is empty. */
+        m->nhdr = 0;
+        return;
+    }
     if (m->nhdr == m->hdr_cap) {
         size_t cap = m->hdr_cap ? m->hdr_cap * 2 : 32;
         struct mw_msg_hdr *v = mw_arena_alloc(&m->arena, cap * sizeof(*v));
@@ -645,7 +655,6 @@ mw_msg_add_header(struct mw_msg *m, const char *name, const char *value)
     m->hdrs[m->nhdr].name = mw_arena_strdup(&m->arena, name);
     m->hdrs[m->nhdr].value = mw_arena_strdup(&m->arena, value);
     m->hdrs[m->nhdr++].hidden = 0;
-    m->final = NULL;
 }
 
 /*
@@ -734,6 +743,8 @@ mw_msg_final_build(struct mw_msg *m)
 size_t
 mw_msg_final_header_count(struct mw_msg *m)
 {
+    if (m->hdr_bytes > MW_MSG_HEADERS_MAX)
+        return 0;
     if (m->final == NULL)
         mw_msg_final_build(m);
     return m->nfinal;

@@ -78,6 +78,7 @@ const unsigned char *mw_msg_body_replacement(const struct mw_msg *m, size_t *len
  * after the plugins (its Authentication-Results) are not included. The body
  * as it will leave is mw_msg_body_replacement(), or when NULL the body
  * streamed. mw_msg_final_header() returns 0, or -1 when i is past the end.
+ * A header section over 4 MiB is not kept: the count is 0 (unknown).
  */
 size_t mw_msg_final_header_count(struct mw_msg *m);
 int mw_msg_final_header(struct mw_msg *m, size_t i, const char **name, const char **value);

@@ -178,6 +178,10 @@ mw_dkim_signer_restart(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m,
     if (sg->dkim[i] != NULL)
         dkim_free(sg->dkim[i]);
     sg->dkim[i] = NULL;
+    if (mw_msg_final_header_count(m) == 0) {
+        mw_log_error("%s: dkim: the final header section is unknown (too large)", id);
+        return;
+    }
     if ((h = mw_dkim_signer_open(sg, sg->key[i], sg->domain[i], id)) == NULL)
         return;
     mw_buf_init(&line);

@@ -288,6 +288,22 @@ test_final_headers(void **state)
     mw_msg_header_change(m, "Received", 1, "rr");
     mw_msg_header_insert(m, 2, "X-Two", "2"); /* after one field the milter saw */
     assert_final(m, second, 4, 43);
+    mw_msg_reset(m);
+
+    /* A header section over 4 MiB is not kept: nothing rather than a wrong list. */
+    {
+        char *big = mw_malloc(1024 * 1024);
+        memset(big, 'x', 1024 * 1024 - 1);
+        big[1024 * 1024 - 1] = '\0';
+        mw_msg_set_mail_from(m, "<a@example.org>");
+        for (int i = 0; i < 3; i++)
+            mw_msg_add_header(m, "X-Big", big);
+        assert_int_equal(mw_msg_final_header_count(m), 3);
+        mw_msg_add_header(m, "X-Big", big);
+        mw_msg_add_header(m, "To", "t");
+        assert_int_equal(mw_msg_final_header_count(m), 0);
+        mw_free(&big);
+    }
     mw_msg_free(&m);
 }
 
