@@ -82,9 +82,9 @@ struct mw_msg {
     const char *quarantine;
     unsigned char *body; /* replacement body (NULL: unchanged) */
     size_t body_len;
-    struct mw_msg_hdr *hdrs; /* header fields as received, in order */
+    struct mw_msg_hdr *hdrs;         /* header fields as received, in order */
     size_t nhdr, hdr_cap, hdr_bytes; /* hdr_bytes > MW_MSG_HEADERS_MAX: none kept */
-    struct mw_msg_hdr *final; /* hdrs with the changes applied; NULL: to build */
+    struct mw_msg_hdr *final;        /* hdrs with the changes applied; NULL: to build */
     size_t nfinal;
 };
 
