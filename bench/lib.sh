@@ -124,3 +124,34 @@ bench_message() {
         bench_body "$2"
     } >"$1"
 }
+
+# bench_mailward_inbound: mailward-milter verifying (spf dkim dmarc; 127.0.0.1 is no
+# internal host here, so the load client's mail is inbound); MW is its address.
+bench_mailward_inbound() {
+    WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "spf dkim dmarc" <<CONF
+[milter]
+internal_hosts = 192.0.2.255/32
+[dkim]
+verify = yes
+[dmarc]
+verify = yes
+CONF
+    MW=127.0.0.1:${WORLD_MILTER_SOCKET##*:}
+}
+
+# bench_opendkim_verify [LINE...]: opendkim verifying on 127.0.0.1:8892 with the world's
+# rsa. and ed._domainkey.valid.test records through TestDNSData (its libunbound resolves
+# nothing in the world); LINEs are added to its configuration.
+bench_opendkim_verify() {
+    local sel v l
+    for sel in rsa ed; do
+        v=$(world_exec dig +short "$sel._domainkey.valid.test" TXT | sed 's/" "//g; s/^"//; s/"$//')
+        echo "$sel._domainkey.valid.test $v"
+    done >"$B/dnsdata"
+    {
+        printf 'Mode v\nSocket inet:8892@127.0.0.1\nTestDNSData file:%s\n' "$B/dnsdata"
+        printf 'AuthservID mx.world.test\nBackground no\nSyslog no\nInternalHosts -\n'
+        for l in "$@"; do echo "$l"; done
+    } >"$B/opendkim.conf"
+    bench_start opendkim 8892 opendkim -f -x "$B/opendkim.conf"
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 # bench/report.py - renders bench/results.tsv (rows of bench/lib.sh's bench_result:
 # SECTION, CASE, load-client line, note) as Markdown tables with the ratio of mailward to
-# each peer on the same case, and puts them between the markers of BENCHMARKS.md.
+# each peer on the same case, and puts them between the markers of BENCHMARKS.md; the
+# table of bench/pgp.sh (results-pgp.txt beside RESULTS.tsv) follows as it is.
 #   report.py RESULTS.tsv BENCHMARKS.md [HEADER-LINE]
+import os
 import re
 import sys
 
@@ -86,6 +88,9 @@ def main():
     body = [header] if header else []
     for sec in order:
         body += table(sec, sections[sec])
+    pgp = os.path.join(os.path.dirname(results), "results-pgp.txt")
+    if os.path.exists(pgp) and os.path.getsize(pgp) > 0:
+        body += ["", "### " + TITLES["pgp"], "", "```"] + open(pgp, encoding="utf-8").read().rstrip("\n").split("\n") + ["```"]
     text = open(target, encoding="utf-8").read()
     begin, end = "<!-- results:begin -->", "<!-- results:end -->"
     if begin not in text or end not in text:

@@ -58,32 +58,14 @@ measure() { # measure NAME MILTERS POLICYMAPS
 
 measure alone "" ""
 
-WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "spf dkim dmarc" <<CONF
-[milter]
-internal_hosts = 192.0.2.255/32
-[dkim]
-verify = yes
-[dmarc]
-verify = yes
-CONF
+bench_mailward_inbound
 . "$top_srcdir/tests/mta-sts/lib.sh"
 STS_PLUGINS="tls-rules mta-sts" sts_start_policyd <<CONF
 CONF
 measure mailward "$WORLD_MILTER_SOCKET" "socketmap:inet:$WORLD_SOCKETMAP:mailward"
 world_stop_daemons
 
-v=$(world_exec dig +short rsa._domainkey.valid.test TXT | sed 's/" "//g; s/^"//; s/"$//')
-echo "rsa._domainkey.valid.test $v" >"$B/dnsdata"
-cat >"$B/opendkim.conf" <<CONF
-Mode                    v
-Socket                  inet:8892@127.0.0.1
-TestDNSData             file:$B/dnsdata
-AuthservID              mx.world.test
-Background              no
-Syslog                  no
-InternalHosts           -
-CONF
-bench_start opendkim 8892 opendkim -f -x "$B/opendkim.conf"
+bench_opendkim_verify
 measure opendkim inet:127.0.0.1:8892 ""
 bench_stop_all
 kill "$SINK_PID" 2>/dev/null

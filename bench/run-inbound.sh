@@ -39,31 +39,8 @@ for kb in 2 2 16 128 1024; do
 done
 
 # ---- peers
-WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "spf dkim dmarc" <<CONF
-[milter]
-internal_hosts = 192.0.2.255/32
-[dkim]
-verify = yes
-[dmarc]
-verify = yes
-CONF
-MW=127.0.0.1:${WORLD_MILTER_SOCKET##*:}
-
-for sel in rsa ed; do
-    v=$(world_exec dig +short "$sel._domainkey.valid.test" TXT | sed 's/" "//g; s/^"//; s/"$//')
-    echo "$sel._domainkey.valid.test $v"
-done >"$B/dnsdata"
-cat >"$B/opendkim.conf" <<CONF
-Mode                    v
-Socket                  inet:8892@127.0.0.1
-TestDNSData             file:$B/dnsdata
-AuthservID              mx.world.test
-AlwaysAddARHeader       yes
-Background              no
-Syslog                  no
-InternalHosts           -
-CONF
-bench_start opendkim 8892 opendkim -f -x "$B/opendkim.conf"
+bench_mailward_inbound
+bench_opendkim_verify "AlwaysAddARHeader yes"
 
 echo 192.0.2.255 >"$B/ignore"
 have_opendmarc=0

@@ -25,27 +25,8 @@ for size in 1:1024 50:51200; do
     dkimsign rsa valid.test "$WORLD_DKIM_RSA" <"$B/p$size.eml" >"$B/${size%%:*}m/msg.eml" || world_fail "dkimsign failed"
 done
 
-WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "spf dkim dmarc" <<CONF
-[milter]
-internal_hosts = 192.0.2.255/32
-[dkim]
-verify = yes
-[dmarc]
-verify = yes
-CONF
-v=$(world_exec dig +short rsa._domainkey.valid.test TXT | sed 's/" "//g; s/^"//; s/"$//')
-w=$(world_exec dig +short ed._domainkey.valid.test TXT | sed 's/" "//g; s/^"//; s/"$//')
-printf 'rsa._domainkey.valid.test %s\ned._domainkey.valid.test %s\n' "$v" "$w" >"$B/dnsdata"
-cat >"$B/opendkim.conf" <<CONF
-Mode                    v
-Socket                  inet:8892@127.0.0.1
-TestDNSData             file:$B/dnsdata
-AuthservID              mx.world.test
-Background              no
-Syslog                  no
-InternalHosts           -
-CONF
-bench_start opendkim 8892 opendkim -f -x "$B/opendkim.conf"
+bench_mailward_inbound
+bench_opendkim_verify
 STS_RESOLVER_LOG=warn STS_RESOLVER_CACHE=10000 sts_start_resolver
 STS_PLUGINS=mta-sts sts_start_policyd </dev/null
 printf 'enforce.sts.test\nwildcard.sts.test\nmulti.sts.test\n' >"$B/warm.keys"
