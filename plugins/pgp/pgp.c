@@ -22,7 +22,8 @@
  *   address, else MAIL FROM) signs when [pgp] sign allows: inside the
  *   encryption (RFC 3156 §6.2, combined), or as multipart/signed.
  *   Mail that is already encrypted (PGP/MIME, inline PGP, S/MIME) passes.
- *   Log item: pgp=encrypted:N[,signed][,reinjected:M] | signed |
+ *   Log item: pgp=encrypted:N[,signed][,per-recipient|,hidden-keyids|
+ *   ,keyids-visible][,reinjected:M] | signed |
  *   skipped:REASON | tempfail:REASON | reject:REASON.
  *
  *   Password mode (pwflow.c): an authenticated sender's outbound message
