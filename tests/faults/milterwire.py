@@ -8,6 +8,7 @@ huge length, truncated; unknown commands; malformed macro packets (no NUL, a nam
 without a value, no name); a connect packet without family, port or address; headers
 without NUL; body before MAIL; an option packet with version 0 and a short one; random
 bytes. Prints "ok NAME" per case, exits 1 at the first good session not served.
+$MILTERWIRE_SKIP: a prefix of case names to leave out.
 """
 import os
 import random
@@ -159,7 +160,10 @@ def main():
     # A client that goes silent mid-message: others are served meanwhile.
     stuck = conn()
     session(stuck, "headers")
+    skip = os.environ.get("MILTERWIRE_SKIP")
     for name, case in CASES:
+        if skip and name.startswith(skip):
+            continue
         case()
         good(name)
     rnd = random.Random(9)

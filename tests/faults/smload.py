@@ -5,10 +5,11 @@ for SECONDS and check every answer against what KEY may be answered.
     smload.py PORT SECONDS CONNS KEY=REGEX [KEY=REGEX...]
 
 REGEX must match the whole reply (without the netstring frame). A connection that is
-closed or times out (10 s) counts as an error and is opened again. Prints one line per
-KEY and answer with its count, then "wrong N errors N answers N"; exits 1 on any wrong
+closed or times out (10 s, or $SMLOAD_TIMEOUT) counts as an error and is opened again.
+Prints one line per KEY and answer with its count, then "wrong N errors N answers N"; exits 1 on any wrong
 answer or connection error.
 """
+import os
 import re
 import socket
 import sys
@@ -41,7 +42,8 @@ def worker(port, until, cases, stats, lock, idx):
         i += 1
         try:
             if sock is None:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                sock = socket.create_connection(("127.0.0.1", port),
+                                                timeout=float(os.environ.get("SMLOAD_TIMEOUT", "10")))
             got = ask(sock, key)
         except (OSError, ConnectionError) as e:
             with lock:
