@@ -88,13 +88,13 @@ for corpus in small mixed; do
     load mailward "$MW" $corpus "$BENCH_CONNS" dkim=pass
     load opendkim 127.0.0.1:8892 $corpus "$BENCH_CONNS" dkim=pass
     [ $have_opendmarc = 1 ] && load opendkim+opendmarc 127.0.0.1:8892,127.0.0.1:8893 $corpus "$BENCH_CONNS" dmarc=pass
-    [ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 $corpus "$BENCH_CONNS" Pass
+    [ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 $corpus "$BENCH_CONNS" Received-SPF
 done
 # Latency with one connection (nothing queued behind another message).
 load mailward "$MW" small 1 dkim=pass
 load opendkim 127.0.0.1:8892 small 1 dkim=pass
 [ $have_opendmarc = 1 ] && load opendkim+opendmarc 127.0.0.1:8892,127.0.0.1:8893 small 1 dmarc=pass
-[ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 small 1 Pass
+[ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 small 1 Received-SPF
 bench_result inbound "rspamd" "-" "not measured: rspamd is not installed; its milter proxy needs rspamd's own Redis-backed setup (not done here)"
 bench_stop_all
 exit 0
