@@ -4,7 +4,7 @@
  * error out, never a crash, leak or undefined behaviour. A parsed table is
  * also queried, so lookup runs over whatever keys the fuzzer invented.
  */
-// fuzz-sources: lib/policy.c plugins/tls-rules/table.c
+// fuzz-sources: lib/policy.c lib/metrics.c plugins/tls-rules/table.c
 #include "config.h"
 
 #include <stddef.h>
