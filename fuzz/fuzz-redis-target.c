@@ -36,8 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             if (t.nsentinels < 1 || t.nsentinels > MW_REDIS_SENTINELS_MAX || mlen == 0 ||
                 mlen > MW_REDIS_MASTER_MAX ||
-                strspn(t.master, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-                    mlen)
+                strspn(t.master,
+                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != mlen)
                 abort();
             for (size_t i = 0; i < t.nsentinels; i++)
                 if (t.sentinels[i].is_unix || t.sentinels[i].host[0] == '\0' ||

@@ -482,8 +482,7 @@ mw_redis_async_auth(struct mw_cache_redis *r, redisAsyncContext *ac)
     if (*r->password == '\0')
         return REDIS_OK;
     if (*r->username != '\0')
-        return redisAsyncCommand(ac, mw_redis_on_auth, r, "AUTH %s %s", r->username,
-                                 r->password);
+        return redisAsyncCommand(ac, mw_redis_on_auth, r, "AUTH %s %s", r->username, r->password);
     return redisAsyncCommand(ac, mw_redis_on_auth, r, "AUTH %s", r->password);
 }
 

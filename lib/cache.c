@@ -71,10 +71,9 @@ mw_cache_open(const struct mw_config *cfg, struct mw_err *err)
         struct mw_err why;
         struct mw_redis_auth auth = {mw_config_str(cfg, "cache", "redis_username"),
                                      mw_config_str(cfg, "cache", "redis_password")};
-        c->redis = mw_cache_redis_open(mw_config_str(cfg, "cache", "redis"),
-                                       mw_config_str(cfg, "cache", "redis_prefix"),
-                                       (int)mw_config_int(cfg, "cache", "redis_timeout_ms"), &auth,
-                                       &why);
+        c->redis = mw_cache_redis_open(
+            mw_config_str(cfg, "cache", "redis"), mw_config_str(cfg, "cache", "redis_prefix"),
+            (int)mw_config_int(cfg, "cache", "redis_timeout_ms"), &auth, &why);
         if (c->redis == NULL) {
             mw_err_set(err, "%s: [cache] redis: %s", mw_config_where(cfg, "cache", "redis"),
                        why.text);

@@ -111,7 +111,7 @@ struct mw_dns {
     int closing; /* in mw_dns_close: callbacks may not start new lookups */
     struct mw_dns_query *pending;
     struct mw_dns_query *done_head, **done_tail;
-    struct mw_histogram *m_time;            /* mailward_dns_query_duration_seconds */
+    struct mw_histogram *m_time;                     /* mailward_dns_query_duration_seconds */
     struct mw_counter *m_result[MW_DNS_TIMEOUT + 1]; /* mailward_dns_queries_total */
 };
 

@@ -94,9 +94,9 @@ mw_policy_count(const char *kind, const char *answer, const char *plugin, double
     size_t i;
 
     if (h_tls == NULL) {
-        h_tls = mw_metrics_histogram("mailward_policyd_lookup_duration_seconds", "kind=\"tls\"",
-                                     "Time from a question to the plugins' answer, per kind",
-                                     NULL, 0);
+        h_tls =
+            mw_metrics_histogram("mailward_policyd_lookup_duration_seconds", "kind=\"tls\"",
+                                 "Time from a question to the plugins' answer, per kind", NULL, 0);
         h_access = mw_metrics_histogram("mailward_policyd_lookup_duration_seconds",
                                         "kind=\"access\"", NULL, NULL, 0);
     }

@@ -45,8 +45,7 @@ mw_redis_sentinels_parse(const char *spec, const char *s, size_t len, struct mw_
         struct mw_endpoint *ep;
 
         if (t->nsentinels == MW_REDIS_SENTINELS_MAX)
-            return mw_err_set(err, "\"%s\": more than %d sentinels", spec,
-                              MW_REDIS_SENTINELS_MAX);
+            return mw_err_set(err, "\"%s\": more than %d sentinels", spec, MW_REDIS_SENTINELS_MAX);
         if (n == 0 || n >= sizeof(one))
             return mw_err_set(err, "\"%s\": empty or overlong sentinel address", spec);
         memcpy(one, s, n);
@@ -81,8 +80,9 @@ mw_redis_target_parse(const char *spec, struct mw_redis_target *t, struct mw_err
     list = spec + strlen(MW_SENTINEL_SCHEME);
     if ((slash = strrchr(list, '/')) == NULL ||
         !mw_redis_master_name_ok(slash + 1, strlen(slash + 1)))
-        return mw_err_set(err, "\"%s\": expected sentinel://HOST:PORT[,HOST:PORT...]/MASTER "
-                               "(MASTER: letters, digits, '.', '_', '-')",
+        return mw_err_set(err,
+                          "\"%s\": expected sentinel://HOST:PORT[,HOST:PORT...]/MASTER "
+                          "(MASTER: letters, digits, '.', '_', '-')",
                           spec);
     memcpy(t->master, slash + 1, strlen(slash + 1) + 1);
     if (slash == list)

@@ -163,8 +163,7 @@ mw_sts_fetch_is_text_plain(const char *ctype)
 
 /* Judge a finished transfer: 1 ok, or 0 with why; *result is the metric label. */
 static int
-mw_sts_fetch_judge(struct mw_sts_fetch *x, CURLcode rc, char *why, size_t len,
-                   const char **result)
+mw_sts_fetch_judge(struct mw_sts_fetch *x, CURLcode rc, char *why, size_t len, const char **result)
 {
     long status = 0;
     char *ctype = NULL;

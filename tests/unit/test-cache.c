@@ -441,9 +441,11 @@ static void
 test_bad_endpoint(void **state)
 {
     static const char *const bad[] = {
-        "nonsense",          "sentinel://",        "sentinel://h:1/",    "sentinel://h:1,/m",
-        "sentinel://h/m",    "sentinel://unix:/x/m", "sentinel://h:1/m m", "sentinel:///m",
-        "sentinel://h:0/m",  "sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9/m",
+        "nonsense",           "sentinel://",
+        "sentinel://h:1/",    "sentinel://h:1,/m",
+        "sentinel://h/m",     "sentinel://unix:/x/m",
+        "sentinel://h:1/m m", "sentinel:///m",
+        "sentinel://h:0/m",   "sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9/m",
     };
     static const char text[] = "[cache]\nbackend = redis\nredis = nonsense\n";
     struct mw_redis_target t;
@@ -458,9 +460,8 @@ test_bad_endpoint(void **state)
     }
     assert_int_equal(mw_redis_target_parse("unix:/run/redis.sock", &t, &err), 0);
     assert_false(t.sentinel);
-    assert_int_equal(mw_redis_target_parse("sentinel://127.0.0.1:26379,[::1]:26380/my-master.1",
-                                           &t, &err),
-                     0);
+    assert_int_equal(
+        mw_redis_target_parse("sentinel://127.0.0.1:26379,[::1]:26380/my-master.1", &t, &err), 0);
     assert_true(t.sentinel);
     assert_int_equal(t.nsentinels, 2);
     assert_string_equal(t.sentinels[1].host, "::1");
