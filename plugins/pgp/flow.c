@@ -628,6 +628,9 @@ mw_pgp_flow(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw_ms
     enum mw_verdict v;
 
     if (pm->reinjected) {
+        /* Our own copy back through a port that runs the milter (for DKIM
+         * signing): pass it, and the guard's token never leaves the host. */
+        mw_msg_header_delete(m, MW_PGP_GUARD, 1);
         mw_msg_log_add(m, "pgp=skipped:reinjected");
         return MW_CONTINUE;
     }

@@ -5,7 +5,8 @@
 # changed the header section (Content-Type, MIME-Version, Subject): the signature must
 # cover the message as it leaves. Cases: alice -> bob encrypted and signed (alice's key
 # pair in the keystore), carol -> bob encrypted only, carol -> dave untouched by pgp (the
-# streamed signatures), and alice -> bob again with simple/simple, where a byte of
+# streamed signatures), alice -> bob, alice and dave (per-recipient ciphertext and clear
+# copy re-injected through a port that runs the milter again, signed there), and alice -> bob again with simple/simple, where a byte of
 # difference between what we signed and what Postfix wrote breaks the signature. Each
 # message carries an rsa-sha256 and an ed25519-sha256 signature (the simple/simple one
 # rsa-sha256 only: ed25519 with simple header canonicalization is refused); a copy with the
@@ -51,11 +52,17 @@ WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "pgp dkim" <<CON
 internal_hosts = 127.0.0.0/8
 [pgp]
 gnupg_home = $KS
+reinject = smtp://127.0.0.1:10026
 [dkim]
 key_table = $T/keytable
 signing_table = refile:$T/signingtable
 CONF
 : >"$WORLD_DIR/mailward/tls-rules"
+# The re-injection port as in conf-examples/postfix-master.cf: it runs our milter again.
+postconf -c "$WORLD_DIR/postfix/sender" -M -e \
+    '127.0.0.1:10026/inet=127.0.0.1:10026 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:8891 -o non_smtpd_milters=' ||
+    world_fail "cannot add the re-injection port"
+world_exec postfix -c "$WORLD_DIR/postfix/sender" reload >/dev/null 2>&1
 world_start_policyd tls-rules <<CONF
 [tls-rules]
 table = $WORLD_DIR/mailward/tls-rules
@@ -121,6 +128,31 @@ case_ encrypted-signed alice@valid.test bob@valid.test 'pgp=encrypted:1,signed'
 grep -q 'dkim-sign=skipped' "$LOG" && world_fail "a message was left unsigned"
 case_ encrypted carol@valid.test bob@valid.test 'pgp=encrypted:1 '
 case_ untouched carol@valid.test dave@valid.test 'pgp=skipped:no-key'
+
+# Mixed recipients: bob keeps the transaction's ciphertext; alice's own ciphertext
+# (bcc_privacy = per-recipient) and dave's clear copy are re-injected through the port,
+# pass the milter again (pgp knows its loop guard and deletes it) and get signed there.
+token=mixed-$$-$(date +%s)
+world_send alice@valid.test bob@valid.test,alice@valid.test,dave@valid.test \
+    --h-From "alice <alice@valid.test>" --h-Subject "$token" --body "body $token"
+n_bob=$((n_bob + 1)) n_dave=$((n_dave + 1))
+for rn in bob:$n_bob alice:1 dave:$n_dave; do
+    r=${rn%%:*}
+    msg=$(world_wait_delivered valid "$r@valid.test" "${rn#*:}")
+    cp "$msg" "$T/mixed-$r"
+    grep -qi '^X-Mailward-PGP-Reinjected:' "$T/mixed-$r" && world_fail "mixed-$r: the loop guard left the host"
+    if [ "$r" = dave ]; then
+        grep -q "^Subject: $token" "$T/mixed-$r" || world_fail "mixed-dave: not the clear copy"
+    else
+        grep -q "$token" "$T/mixed-$r" && world_fail "mixed-$r: the clear text was delivered"
+        grep -qi '^Content-Type: multipart/encrypted' "$T/mixed-$r" || world_fail "mixed-$r: not PGP/MIME"
+    fi
+    [ "$(grep -c '^DKIM-Signature:' "$T/mixed-$r")" = $NSIG ] || world_fail "mixed-$r: not $NSIG DKIM-Signature fields"
+    v=$(verifiers "$T/mixed-$r")
+    [ "$v" = "$(want pass)" ] || world_fail "mixed-$r: $v; want $(want pass)"
+    echo "ok: mixed recipients, $r's copy: $v"
+done
+[ "$(grep -c 'pgp=skipped:reinjected' "$LOG")" = 2 ] || world_fail "not two copies back through the milter"
 
 # simple/simple: the header fields we signed and those Postfix wrote must match byte for
 # byte. libopendkim signs ed25519 wrongly with simple header canonicalization: such a
