@@ -5,6 +5,13 @@
 # encrypt=always without a key refused, mixed recipients refused without reinject and re-injected with it, per-recipient
 # copies (one key id each) and a failed re-injection tempfailing the whole message.
 . "$top_srcdir/tests/world/lib.sh"
+# gcc 12's sanitizer runtime (libasan8 12.2) takes a dynamic TLS block that starts 16 bytes
+# into a page for one with a glibc 2.19 header and records garbage bounds; LeakSanitizer's
+# tracer then segfaults scanning them at exit (google/sanitizers#1322, fixed in GCC 14 and
+# LLVM 17). Whether libgpgme's block lands there depends on the heap layout (an explicit
+# bcc_privacy line was enough). Not tracking dynamic TLS can only add leak reports, never hide
+# one. No effect without sanitizers.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}intercept_tls_get_addr=0"
 world_up
 T=$WORLD_DIR/pgp
 mkdir -p "$T"
@@ -33,7 +40,8 @@ policy_table = $T/policy
 $1
 CONF
 }
-start "reinject ="
+start "reinject =
+bcc_privacy = hidden-keyids"
 
 cat >"$T/multi.eml" <<'EOF2'
 From: Alice <alice@valid.test>
@@ -69,9 +77,7 @@ gpg --homedir "$BOB" --batch --pinentry-mode loopback --passphrase "" --status-f
     -d "$T/cipher.asc" >"$T/inner.gpg" 3>"$T/status" 2>"$T/gpg.err" ||
     world_fail "gpg cannot decrypt: $(cat "$T/gpg.err")"
 grep -q 'GOODSIG' "$T/status" || world_fail "encrypt: no good signature inside"
-bobsub=$(G "$BOB" --with-colons -k bob@valid.test | awk -F: '$1 == "sub" { print $5; exit }')
-grep -q "ENC_TO $bobsub" "$T/status" || world_fail "encrypt: not to bob's key $bobsub alone"
-[ "$(grep -c ENC_TO "$T/status")" = 1 ] || world_fail "encrypt: more than one key id"
+grep -q 'ENC_TO 0000000000000000' "$T/status" || world_fail "encrypt: key ids not hidden"
 inner=$(check inner "$T/inner.gpg") || world_fail "inner entity"
 echo "$inner"
 echo "$inner" | grep -qx 'hp=cipher' || world_fail "no hp=cipher"
@@ -86,7 +92,7 @@ out=$(client "$T/two.eml" "$T/two.out" alice@valid.test bob@valid.test)
 [ "$out" = accept ] || world_fail "two subjects: $out"
 [ "$(grep -c '^Subject:' "$T/two.out")" = 1 ] && grep -q '^Subject: \[\.\.\.\]' "$T/two.out" ||
     world_fail "two subjects: $(grep '^Subject:' "$T/two.out")"
-echo "ok 1 encrypted to bob (his key id alone): gpg decrypts, RFC 3156 structure, RFC 9788 headers"
+echo "ok 1 encrypted to bob (hidden key ids): gpg decrypts, RFC 3156 structure, RFC 9788 headers"
 
 # 2. alice -> dave (no key, if-key): signed only; gpg --verify and sqv. Alice gets a newer
 # second key in the keystore, but the keystore's defaults file names her first one.
