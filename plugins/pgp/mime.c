@@ -77,6 +77,15 @@ mw_pgp_mime_is_encrypted(const char *msg, size_t len)
     return enc;
 }
 
+static int
+mw_pgp_7bit(const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 int
 mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_headers,
                    struct mw_buf *out, struct mw_err *err)
@@ -109,6 +118,14 @@ mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_h
         return mw_err_set(err, "cannot write the MIME entity");
     }
     ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+    /* Encoding fixes the body only: an 8-bit byte in the part's own header fields would not
+     * survive transport intact and break the signature (RFC 3156 section 3). */
+    if ((hp == NULL || strcmp(hp, "clear") == 0) && !mw_pgp_7bit(ba->data, ba->len)) {
+        g_mime_format_options_free(fo);
+        g_object_unref(s);
+        g_object_unref(m);
+        return mw_err_set(err, "the MIME part has a header field that is not 7 bit");
+    }
     mw_buf_append(out, ba->data, ba->len);
     g_mime_format_options_free(fo);
     g_object_unref(s);
