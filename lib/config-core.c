@@ -110,6 +110,10 @@ static const struct mw_cfg_key milter_keys[] = {
      "Seconds libmilter waits for the MTA before dropping a connection."},
     {"drain_timeout", MW_CFG_INT, "30", 0, 3600, NULL, NULL,
      "Seconds SIGTERM waits for messages in progress before exiting."},
+    {"max_headers", MW_CFG_INT, "1000", 1, 1000000, NULL, NULL,
+     "Header fields a message may have; more: rejected 552 5.3.4."},
+    {"max_header_size", MW_CFG_INT, "65536", 256, 1048000, NULL, NULL,
+     "Bytes of one header field (name and value); more: rejected 552 5.3.4."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 

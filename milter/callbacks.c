@@ -102,6 +102,7 @@ mw_conn_end_message(struct mw_conn *c)
     c->ours = NULL;
     c->ended_by = NULL;
     c->held = MW_CONTINUE;
+    c->nheaders = 0;
 }
 
 struct mw_hook_args {
@@ -327,6 +328,40 @@ mw_cb_envrcpt(SMFICTX *ctx, char **argv)
     return rc;
 }
 
+/*
+ * [milter] max_headers and max_header_size: the first field over a limit
+ * ends the message with 552 5.3.4 (RFC 5321 4.5.3.1.10: a size limit is a
+ * permanent refusal; RFC 3463: message too big for system), answered at
+ * EOH like a held verdict; later fields are neither kept nor shown to the
+ * plugins. Returns 1 when this field is dropped.
+ */
+static int
+mw_header_limit(struct mw_conn *c, const char *name, const char *value)
+{
+    size_t size = strlen(name) + strlen(value), max_n, max_size;
+
+    if (c->nheaders == MW_OVER_LIMIT)
+        return 1;
+    pthread_rwlock_rdlock(&mw_milter.lock);
+    max_n = mw_milter.set->max_headers;
+    max_size = mw_milter.set->max_header_size;
+    pthread_rwlock_unlock(&mw_milter.lock);
+    if (++c->nheaders <= max_n && size <= max_size)
+        return 0;
+    if (c->nheaders > max_n)
+        mw_msg_log_add(c->msg, "reason=\"more than %zu header fields\"", max_n);
+    else
+        mw_msg_log_add(c->msg, "reason=\"header field %.40s of %zu bytes, limit %zu\"", name,
+                       size, max_size);
+    if (c->held == MW_CONTINUE || c->held == MW_ACCEPT) {
+        mw_msg_set_reply(c->msg, "552", "5.3.4", "message header too large");
+        c->held = MW_REJECT;
+        c->ended_by = NULL;
+    }
+    c->nheaders = MW_OVER_LIMIT;
+    return 1;
+}
+
 static sfsistat
 mw_cb_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -335,6 +370,8 @@ mw_cb_header(SMFICTX *ctx, char *name, char *value)
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
+    if (mw_header_limit(c, name, value))
+        return SMFIS_NOREPLY;
     if (strcasecmp(name, "Authentication-Results") == 0) {
         struct mw_buf id;
         struct mw_err err;

@@ -46,6 +46,8 @@ mw_milter_settings_new(const struct mw_config *cfg, struct mw_err *err)
         id = host;
     }
     s->authserv_id = mw_strdup(id);
+    s->max_headers = (size_t)mw_config_int(cfg, "milter", "max_headers");
+    s->max_header_size = (size_t)mw_config_int(cfg, "milter", "max_header_size");
     /* The list was validated already; parse the joined words again for the CIDR set. */
     mw_buf_init(&list);
     v = mw_config_list(cfg, "milter", "internal_hosts", NULL);

@@ -214,6 +214,10 @@ mw_start_process(const struct mw_daemon_opts *o)
     const char *user = mw_config_str(mw_cfg, "general", "user");
     struct mw_err err;
 
+    /* libmilter drops a connection whose packet exceeds 64 KiB; Postfix sends one header
+     * field of up to header_size_limit (100 KiB) in one packet. With 1 MiB the field
+     * reaches [milter] max_header_size, which refuses it with a 552 reply instead. */
+    smfi_setmaxdatasize(1024 * 1024);
     if (smfi_setconn((char *)sock) != MI_SUCCESS ||
         smfi_settimeout((int)mw_config_int(mw_cfg, "milter", "timeout")) != MI_SUCCESS ||
         smfi_register(mw_milter_desc) != MI_SUCCESS) {

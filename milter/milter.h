@@ -15,6 +15,7 @@
 #ifndef MW_MILTER_H
 #define MW_MILTER_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 
@@ -28,6 +29,8 @@
 struct mw_milter_settings {
     char *authserv_id;
     struct mw_cidr_list internal_hosts;
+    size_t max_headers;     /* header fields per message; more: 552 5.3.4 */
+    size_t max_header_size; /* bytes of one field (name + value); more: 552 5.3.4 */
 };
 
 struct mw_milter {
@@ -49,7 +52,10 @@ struct mw_conn {
     struct mw_ar_claim *ours; /* those claiming our authserv-id, last first */
     const char *ended_by;     /* plugin whose verdict ended the message */
     int held;                 /* a header hook's enum mw_verdict, answered at EOH (SMFIP_NR_HDR) */
+    unsigned nheaders;        /* header fields so far; MW_OVER_LIMIT: a limit was exceeded */
 };
+
+#define MW_OVER_LIMIT UINT_MAX
 
 /* An Authentication-Results header (index from 1) that claims our authserv-id. */
 struct mw_ar_claim {

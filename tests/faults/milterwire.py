@@ -9,6 +9,9 @@ without a value, no name); a connect packet without family, port or address; hea
 without NUL; body before MAIL; an option packet with version 0 and a short one; random
 bytes. Prints "ok NAME" per case, exits 1 at the first good session not served.
 $MILTERWIRE_SKIP: a prefix of case names to leave out.
+$MILTERWIRE_LIMITS=1: instead, messages over [milter] max_headers (2000 fields) and
+max_header_size (one 100 KiB field) must get 552 5.3.4 at the end of headers, each
+followed by a good session on the same and on a new connection.
 """
 import os
 import random
@@ -52,8 +55,17 @@ HEADERS = [(b"From", b"alice@plain.test"), (b"To", b"bob@valid.test"),
            (b"Subject", b"fault"), (b"Message-ID", b"<fault@plain.test>")]
 
 
-def session(s, upto="quit"):
-    """A well-formed session; upto stops it early (the client then just leaves)."""
+def mail(s, qid):
+    """MAIL and RCPT of a message with queue id qid."""
+    s.sendall(pkt(b"D", b"M" + z(b"i", qid)))
+    s.sendall(pkt(b"M", z(b"<alice@plain.test>")))
+    reply(s)
+    s.sendall(pkt(b"R", z(b"<bob@valid.test>")))
+    reply(s)
+
+
+def envelope(s, qid):
+    """Negotiation, CONNECT, HELO, MAIL and RCPT."""
     s.sendall(pkt(b"O", struct.pack(">III", 6, 0x1FF, 0)))
     recv(s)
     s.sendall(pkt(b"D", b"C" + z(b"j", b"mx.world.test")))
@@ -61,11 +73,12 @@ def session(s, upto="quit"):
     reply(s)
     s.sendall(pkt(b"H", z(b"client.example")))
     reply(s)
-    s.sendall(pkt(b"D", b"M" + z(b"i", b"4FAULT")))
-    s.sendall(pkt(b"M", z(b"<alice@plain.test>")))
-    reply(s)
-    s.sendall(pkt(b"R", z(b"<bob@valid.test>")))
-    reply(s)
+    mail(s, qid)
+
+
+def session(s, upto="quit"):
+    """A well-formed session; upto stops it early (the client then just leaves)."""
+    envelope(s, b"4FAULT")
     for name, value in HEADERS:
         s.sendall(pkt(b"L", z(name, value)))
         reply(s)
@@ -180,4 +193,43 @@ def main():
     print("ok silent-client")
 
 
-main()
+def over_limit(name, headers):
+    """Send headers after a good envelope; the reply at EOH must be a 552 5.3.4 reject."""
+    s = conn()
+    envelope(s, b"4LIMIT")
+    for hname, value in headers:
+        s.sendall(pkt(b"L", z(hname, value)))
+    s.sendall(pkt(b"N"))
+    c, d = recv(s)
+    while c in (b"c",):  # replies to headers, if libmilter sends any
+        c, d = recv(s)
+    if c != b"y" or not d.startswith(b"552 5.3.4"):
+        sys.exit("FAIL %s: got %r %r, want a 552 5.3.4 reply" % (name, c, d[:80]))
+    # The same connection carries a good message next.
+    mail(s, b"4NEXT")
+    for hname, value in HEADERS:
+        s.sendall(pkt(b"L", z(hname, value)))
+    s.sendall(pkt(b"N"))
+    if reply(s) != b"c":
+        sys.exit("FAIL %s: the next message on the connection was not served" % name)
+    s.sendall(pkt(b"E"))
+    c = reply(s)
+    if c not in (b"a", b"c"):
+        sys.exit("FAIL %s: the next message got %r at its end" % (name, c))
+    s.sendall(pkt(b"Q"))
+    s.close()
+    good(name)
+
+
+def limits():
+    good("start")
+    over_limit("max-headers", [(b"X-Many", b"%d" % i) for i in range(2000)])
+    over_limit("max-header-size", HEADERS[:2] + [(b"X-Big", b"y" * (100 * 1024))])
+    # At the limits exactly: served.
+    good("after-limits")
+
+
+if os.environ.get("MILTERWIRE_LIMITS"):
+    limits()
+else:
+    main()
