@@ -69,7 +69,13 @@ rss1=$(fault_rss "$pid")
 gets=$(($(grep -c '"GET ' "$WORLD_LOG/policyhost.log") - gets0))
 echo "RSS before ${rss0} KiB, after ${rss1} KiB, $gets fetches"
 [ "$gets" -ge 200 ] || world_fail "only $gets fetches of bad hosts"
-[ $((rss1 - rss0)) -lt 4096 ] || world_fail "RSS grew by $((rss1 - rss0)) KiB over $gets failed fetches"
+# ASan keeps freed memory in its quarantine (256 MiB): there the size says nothing, and
+# LeakSanitizer at exit checks for leaks instead; the default build checks the size.
+if grep -q -- '-fsanitize' "$top_builddir/Makefile"; then
+    echo "sanitizer build: resident size not compared (ASan quarantine)"
+else
+    [ $((rss1 - rss0)) -lt 4096 ] || world_fail "RSS grew by $((rss1 - rss0)) KiB over $gets failed fetches"
+fi
 [ "$(fault_policyd_alive policyd)" = "$pid" ] || world_fail "mailward-policyd was restarted"
 world_stop_daemons
 echo "PASS: policy host faults"

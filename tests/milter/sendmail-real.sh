@@ -66,6 +66,10 @@ define(\`confCACERT_PATH', \`')dnl
 define(\`confTO_INITIAL', \`10s')dnl
 define(\`confTO_CONNECT', \`10s')dnl
 define(\`confDELIVERY_MODE', \`background')dnl
+dnl A test machine under load: Sendmail must neither refuse connections nor queue only.
+define(\`confREFUSE_LA', \`1000')dnl
+define(\`confQUEUE_LA', \`1000')dnl
+define(\`confDELAY_LA', \`0')dnl
 FEATURE(\`promiscuous_relay')dnl
 DAEMON_OPTIONS(\`Port=25, Addr=127.0.0.30, Name=MTA')dnl
 MC
