@@ -56,11 +56,11 @@ for sender in alice@valid.test mallory@plain.test; do
         sender="$sender" recipient=bob@valid.test encryption_protocol= >/dev/null ||
         world_fail "policy delegation under valgrind"
 done
-# Not the malformed macro packets: libmilter's smfi_getsymval reads past its macro array
-# when a packet has a name without a value (valgrind: invalid read in smfi_getsymval
-# from mw_macros_take), a libmilter bug mailward cannot reach. tests/faults/milter.sh
-# sends them; the milter socket must be reachable by the MTA only (mailward.conf(5)).
-world_exec env MILTERWIRE_SKIP=macro- /usr/bin/python3 "$FAULT_DIR/milterwire.py" "${WORLD_MILTER_SOCKET##*:}" >"$WORLD_DIR/milterwire.out" 2>&1 ||
+# milterwire.py sends no malformed macro packets: libmilter's smfi_getsymval reads past
+# its macro array when a packet has a name without a value (valgrind: invalid read in
+# smfi_getsymval from mw_macros_take), a libmilter bug mailward cannot reach; the milter
+# socket must be reachable by the MTA only (mailward.conf(5)).
+world_exec /usr/bin/python3 "$FAULT_DIR/milterwire.py" "${WORLD_MILTER_SOCKET##*:}" >"$WORLD_DIR/milterwire.out" 2>&1 ||
     { cat "$WORLD_DIR/milterwire.out"; world_fail "milter clients under valgrind"; }
 echo "ok: load done; $(grep -c '^ok' "$WORLD_DIR/milterwire.out") milter cases"
 world_stop_daemons
