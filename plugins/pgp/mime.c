@@ -86,6 +86,22 @@ mw_pgp_7bit(const unsigned char *p, size_t len)
     return 1;
 }
 
+/*
+ * Setting a parameter makes GMime encode the whole Content-Type again, and GMime 3.2
+ * asks for gigabytes when an existing parameter holds 8-bit bytes (found by
+ * fuzz-pgp-mime): such a field is refused before GMime touches it (RFC 2045 allows
+ * none there).
+ */
+static int
+mw_pgp_content_type_7bit(GMimeObject *part)
+{
+    GMimeHeader *h = g_mime_header_list_get_header(g_mime_object_get_header_list(part),
+                                                   "Content-Type");
+    const char *raw = h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+
+    return raw == NULL || mw_pgp_7bit((const unsigned char *)raw, strlen(raw));
+}
+
 int
 mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_headers,
                    struct mw_buf *out, struct mw_err *err)
@@ -100,6 +116,10 @@ mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_h
         if (m != NULL)
             g_object_unref(m);
         return mw_err_set(err, "the message has no MIME structure GMime can parse");
+    }
+    if (hp != NULL && !mw_pgp_content_type_7bit(part)) {
+        g_object_unref(m);
+        return mw_err_set(err, "the MIME part's Content-Type is not 7 bit");
     }
     if (hp != NULL) {
         g_mime_object_set_content_type_parameter(part, "protected-headers", "v1");
