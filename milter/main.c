@@ -11,8 +11,9 @@
  * drop every connection. So the main thread blocks those signals before
  * any thread exists (every thread inherits the mask), then unblocks them
  * for itself only and installs handlers. Linux delivers a process-directed
- * signal to the main thread first when that thread has it unblocked, so
- * libmilter's thread never sees it. The handlers only set a flag and post
+ * signal to the main thread first when that thread has it unblocked, and
+ * libmilter's thread never waits for one (sigwait.c parks it), so no signal
+ * reaches it even while our handler runs. The handlers only set a flag and post
  * a semaphore; the main thread does the work:
  *   SIGHUP   reload: re-read and validate the file; on any problem keep the
  *            running configuration and log why; else reconfigure the
