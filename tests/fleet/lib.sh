@@ -5,7 +5,8 @@
 #   fleet_redis_up                 master 127.0.0.1:6391, replica :6392, sentinels
 #                                  :26391-26393 watching master "mw" (down after 1 s);
 #                                  every server has user "mailward" (password mwpass,
-#                                  keys mailward:*) and requirepass rootpw
+#                                  keys mailward:*) and requirepass rootpw; returns
+#                                  when every sentinel knows the replica and the others
 #   fleet_cli PORT ARGS...         redis-cli as user mailward on a data server
 #   fleet_master_port              the port the sentinels name as master now
 #   fleet_master_is PORT           ... is PORT (a condition for world_wait_for)
@@ -65,6 +66,23 @@ fleet_redis_up() {
         127.0.0.1:6391 127.0.0.1:6392 127.0.0.1:26391 127.0.0.1:26392 127.0.0.1:26393 ||
         world_fail "redis or sentinels did not start"
     world_wait_for 20 fleet_replica_synced || world_fail "the replica did not sync"
+    # A failover needs a quorum of sentinels that know each other (hello messages on
+    # the master, every 2 s) and know the replica (the master's INFO, every 10 s); a
+    # master killed earlier is never replaced.
+    world_wait_for 30 fleet_sentinels_ready ||
+        world_fail "the sentinels did not find each other and the replica"
+}
+
+# fleet_sentinels_ready: every sentinel sees the replica and the two other sentinels.
+fleet_sentinels_ready() {
+    local p
+    for p in 26391 26392 26393; do
+        world_exec redis-cli -p $p SENTINEL master mw 2>/dev/null | awk '
+            prev == "num-slaves" && $0 == "1" { r++ }
+            prev == "num-other-sentinels" && $0 == "2" { s++ }
+            { prev = $0 }
+            END { exit !(r && s) }' || return 1
+    done
 }
 
 fleet_cli() {

@@ -57,7 +57,7 @@ load() {
     done
     echo "$n $bad" >"$WORLD_DIR/fleet/load.result"
 }
-load "$@" &
+load "$@" 2>/dev/null &
 loadpid=$!
 sleep 1
 
