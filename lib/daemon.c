@@ -22,6 +22,7 @@
 
 #include "mw/alloc.h"
 #include "mw/daemon.h"
+#include "mw/fileperm.h"
 #include "mw/log.h"
 
 static char *pidfile_path;
@@ -110,6 +111,13 @@ mw_daemon_config(const struct mw_daemon_opts *o, struct mw_plugins *schema)
     if (problems != 0) {
         mw_log_error("%s: %d configuration problem%s", o->config_path, problems,
                      problems == 1 ? "" : "s");
+        mw_config_free(&cfg);
+        return NULL;
+    }
+    /* A file holding a password is a secret file (mw/fileperm.h). */
+    if (*mw_config_str(cfg, "cache", "redis_password") != '\0' &&
+        mw_fileperm_check(cfg, o->config_path, MW_FILEPERM_SECRET, &err) < 0) {
+        mw_log_error("%s: it holds [cache] redis_password", err.text);
         mw_config_free(&cfg);
         return NULL;
     }

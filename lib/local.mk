@@ -4,6 +4,7 @@ pkglib_LTLIBRARIES += lib/libmailward.la
 lib_libmailward_la_SOURCES = \
 	lib/alloc.c lib/mw/alloc.h \
 	lib/buf.c lib/mw/buf.h \
+	lib/spool.c lib/mw/spool.h \
 	lib/log.c lib/mw/log.h lib/mw/err.h \
 	lib/config.c lib/config-core.c lib/mw/config.h \
 	lib/addr.c lib/mw/addr.h \
@@ -12,6 +13,7 @@ lib_libmailward_la_SOURCES = \
 	lib/plugin.c lib/mw/plugins.h \
 	lib/daemon.c lib/mw/daemon.h \
 	lib/services.c lib/mw/services.h \
+	lib/fileperm.c lib/mw/fileperm.h \
 	lib/mw/msg.h lib/mw/policy.h
 lib_libmailward_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(UNBOUND_CFLAGS)

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "mw/alloc.h"
+#include "mw/fileperm.h"
 #include "mw/log.h"
 #include "mw/metrics.h"
 #include "mw/net.h"
@@ -103,6 +104,15 @@ mw_publish_section_sites(const struct mw_config *cfg, struct mw_sts_table *t, st
     return rc;
 }
 
+/* A TLS context from cert and key, once the key passed the secret file check. */
+static SSL_CTX *
+mw_publish_ctx(const struct mw_config *cfg, const char *cert, const char *key, struct mw_err *err)
+{
+    if (mw_fileperm_check(cfg, key, MW_FILEPERM_SECRET, err) < 0)
+        return NULL;
+    return mw_publish_tls_ctx(cert, key, err);
+}
+
 /* The TLS contexts of set; 0 or -1 with err set. */
 static int
 mw_publish_set_tls(struct mw_publish_set *set, const struct mw_config *cfg, struct mw_err *err)
@@ -112,14 +122,14 @@ mw_publish_set_tls(struct mw_publish_set *set, const struct mw_config *cfg, stru
     char host[300];
 
     set->site_ctx = mw_calloc(set->sites.n + 1, sizeof(*set->site_ctx));
-    if (*cert && (set->def = mw_publish_tls_ctx(cert, *key ? key : cert, err)) == NULL)
+    if (*cert && (set->def = mw_publish_ctx(cfg, cert, *key ? key : cert, err)) == NULL)
         return -1;
     for (size_t i = 0; i < set->sites.n; i++) {
         const struct mw_sts_site *s = &set->sites.sites[i];
         SSL_CTX *ctx = set->def;
 
         if (s->cert != NULL &&
-            (ctx = set->site_ctx[i] = mw_publish_tls_ctx(s->cert, s->key, err)) == NULL)
+            (ctx = set->site_ctx[i] = mw_publish_ctx(cfg, s->cert, s->key, err)) == NULL)
             return -1;
         if (ctx == NULL)
             return mw_err_set(err,
@@ -145,7 +155,8 @@ mw_publish_set_new(const struct mw_config *cfg, struct mw_err *err)
 
     set->report_path = mw_strdup(mw_config_str(cfg, MW_PUBLISH_SEC, "report_path"));
     set->hsts_max_age = (long)mw_config_int(cfg, MW_PUBLISH_SEC, "hsts_max_age");
-    if ((*file && mw_sts_table_load(file, 0, &set->sites, err) < 0) ||
+    if ((*file && (mw_fileperm_check(cfg, file, MW_FILEPERM_TABLE, err) < 0 ||
+                   mw_sts_table_load(file, 0, &set->sites, err) < 0)) ||
         mw_publish_section_sites(cfg, &set->sites, err) < 0 ||
         mw_publish_set_tls(set, cfg, err) < 0) {
         mw_publish_set_free(&set);

@@ -2,8 +2,9 @@
  * keys.c - the dkim plugin's signing configuration: tables, private keys and
  * the signing libopendkim handle, loaded as a whole or not at all (sign.h).
  *
- * A private key is refused unless it is a regular file that no group or
- * other user may read or write, holds one unencrypted PEM private key, RSA
+ * A private key is refused unless it passes mw_fileperm_fd's secret file
+ * check (mw/fileperm.h: owned by root or the run user, no access for others),
+ * and the tables unless they pass its table check; a key also must hold one unencrypted PEM private key, RSA
  * of 1024 bits at least (RFC 8301 §3.2) or Ed25519 (RFC 8463), and
  * libopendkim signs a small test message with it. libopendkim 2.11 takes
  * both kinds as PEM text: it reads them with PEM_read_bio_PrivateKey (it
@@ -24,10 +25,12 @@
 #include "dkim/sign.h"
 #include "mw/alloc.h"
 #include "mw/buf.h"
+#include "mw/fileperm.h"
 
-/* Read a whole file of at most max bytes; with secret set it must be mode 0600 or stricter. */
+/* Read a whole file of at most max bytes that passes the permission check of kind. */
 static int
-mw_dkim_read_file(const char *path, size_t max, bool secret, struct mw_buf *b, struct mw_err *err)
+mw_dkim_read_file(const char *path, size_t max, enum mw_fileperm_kind kind, const char *run_user,
+                  struct mw_buf *b, struct mw_err *err)
 {
     struct stat st;
     char chunk[8192];
@@ -40,12 +43,9 @@ mw_dkim_read_file(const char *path, size_t max, bool secret, struct mw_buf *b, s
         close(fd);
         return mw_err_set(err, "%s: not a regular file", path);
     }
-    if (secret && (st.st_mode & 0066) != 0) {
+    if (mw_fileperm_stat(&st, path, kind, run_user, err) < 0) {
         close(fd);
-        return mw_err_set(err,
-                          "%s: private key file has mode %04o: group or others may read or "
-                          "write it (chmod 600)",
-                          path, (unsigned int)(st.st_mode & 07777));
+        return -1;
     }
     while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
         if (b->len + (size_t)r > max) {
@@ -128,12 +128,13 @@ mw_dkim_key_try(DKIM_LIB *lib, const char *path, const struct mw_dkim_signkey *k
 }
 
 static int
-mw_dkim_key_load(DKIM_LIB *lib, const char *path, struct mw_dkim_signkey *k, struct mw_err *err)
+mw_dkim_key_load(DKIM_LIB *lib, const char *path, const char *run_user, struct mw_dkim_signkey *k,
+                 struct mw_err *err)
 {
     struct mw_buf b;
 
     mw_buf_init(&b);
-    if (mw_dkim_read_file(path, MW_DKIM_KEYFILE_MAX, true, &b, err) < 0 ||
+    if (mw_dkim_read_file(path, MW_DKIM_KEYFILE_MAX, MW_FILEPERM_SECRET, run_user, &b, err) < 0 ||
         mw_dkim_key_kind(path, &b, &k->alg, err) < 0) {
         mw_wipe(b.data, b.len);
         mw_buf_release(&b);
@@ -217,19 +218,19 @@ mw_dkim_canon_check(const struct mw_dkim_signcfg *sc, size_t i, struct mw_err *e
 
 /* Read a table file; "refile:PATH" sets *regex. */
 static int
-mw_dkim_table_read(const char *spec, bool *regex, const char **path, struct mw_buf *b,
-                   struct mw_err *err)
+mw_dkim_table_read(const char *spec, const char *run_user, bool *regex, const char **path,
+                   struct mw_buf *b, struct mw_err *err)
 {
     *regex = strncmp(spec, "refile:", 7) == 0;
     *path = *regex ? spec + 7 : spec;
     if (strncmp(*path, "file:", 5) == 0)
         *path += 5;
-    return mw_dkim_read_file(*path, MW_DKIM_TABLEFILE_MAX, false, b, err);
+    return mw_dkim_read_file(*path, MW_DKIM_TABLEFILE_MAX, MW_FILEPERM_TABLE, run_user, b, err);
 }
 
 static int
 mw_dkim_tables_load(struct mw_dkim_signcfg *sc, const char *ktspec, const char *stspec,
-                    struct mw_err *err)
+                    const char *run_user, struct mw_err *err)
 {
     struct mw_buf b;
     const char *path;
@@ -237,14 +238,14 @@ mw_dkim_tables_load(struct mw_dkim_signcfg *sc, const char *ktspec, const char *
     int rc;
 
     mw_buf_init(&b);
-    rc = mw_dkim_table_read(ktspec, &regex, &path, &b, err);
+    rc = mw_dkim_table_read(ktspec, run_user, &regex, &path, &b, err);
     if (rc == 0 && regex)
         rc = mw_err_set(err, "[dkim] key_table: refile: is for the signing table only");
     if (rc == 0)
         rc = mw_dkim_keytable_parse(path, b.data, b.len, &sc->kt, err);
     mw_buf_reset(&b);
     if (rc == 0)
-        rc = mw_dkim_table_read(stspec, &regex, &path, &b, err);
+        rc = mw_dkim_table_read(stspec, run_user, &regex, &path, &b, err);
     if (rc == 0)
         rc = mw_dkim_signtable_parse(path, b.data, b.len, regex, sc->kt, &sc->st, err);
     mw_buf_release(&b);
@@ -256,6 +257,7 @@ mw_dkim_signcfg_load(const struct mw_config *cfg, struct mw_dkim_signcfg **out, 
 {
     const char *ktspec = mw_config_str(cfg, "dkim", "key_table");
     const char *stspec = mw_config_str(cfg, "dkim", "signing_table");
+    const char *run_user = mw_config_str(cfg, "general", "user");
     struct mw_dkim_signcfg *sc;
 
     *out = NULL;
@@ -265,13 +267,13 @@ mw_dkim_signcfg_load(const struct mw_config *cfg, struct mw_dkim_signcfg **out, 
         return mw_err_set(err, "[dkim] signing needs both key_table and signing_table");
     sc = mw_calloc(1, sizeof(*sc));
     sc->refs = 1;
-    if (mw_dkim_lib_setup(sc, cfg, err) < 0 || mw_dkim_tables_load(sc, ktspec, stspec, err) < 0) {
+    if (mw_dkim_lib_setup(sc, cfg, err) < 0 || mw_dkim_tables_load(sc, ktspec, stspec, run_user, err) < 0) {
         mw_dkim_signcfg_unref(&sc);
         return -1;
     }
     sc->keys = mw_calloc(sc->kt->n ? sc->kt->n : 1, sizeof(*sc->keys));
     for (size_t i = 0; i < sc->kt->n; i++)
-        if (mw_dkim_key_load(sc->lib, sc->kt->v[i].path, &sc->keys[i], err) < 0 ||
+        if (mw_dkim_key_load(sc->lib, sc->kt->v[i].path, run_user, &sc->keys[i], err) < 0 ||
             mw_dkim_canon_check(sc, i, err) < 0) {
             mw_dkim_signcfg_unref(&sc);
             return -1;

@@ -56,6 +56,7 @@
 #include "mailward-plugin.h"
 #include "mime.h"
 #include "mw/alloc.h"
+#include "mw/fileperm.h"
 #include "mw/keystore.h"
 #include "mw/log.h"
 #include "reinject.h"
@@ -88,6 +89,11 @@ static const struct mw_cfg_key mw_pgp_keys[] = {
      "File holding the passphrase of the secret (signing) keys; empty: keys without one."},
     {"password_explanation", MW_CFG_STRING, "", 0, 0, NULL, NULL,
      "Text part of a password-encrypted message (\\n: line break); empty: the built-in text."},
+    {"spool_dir", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "Private directory (mode 0700, owned by the run user) where a message over memory_limit "
+     "is collected in a nameless temp file; empty: in memory only (up to max_size)."},
+    {"memory_limit", MW_CFG_INT, "1048576", 4096, 1073741824, NULL, NULL,
+     "Bytes of a message body kept in memory before it moves to spool_dir."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -114,6 +120,7 @@ mw_pgp_settings_free(struct mw_pgp_settings **sp)
     mw_free(&s->reinject);
     mw_free(&s->outer_subject);
     mw_free(&s->explanation);
+    mw_free(&s->spool_dir);
     mw_free(sp);
 }
 
@@ -182,12 +189,21 @@ mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     s->bcc = mw_config_str(cfg, "pgp", "bcc_privacy")[0];
     s->max_size = (size_t)mw_config_int(cfg, "pgp", "max_size");
     s->too_big = mw_config_str(cfg, "pgp", "too_big_action")[0];
+    s->spool_dir = mw_strdup(mw_config_str(cfg, "pgp", "spool_dir"));
+    s->memory_limit = (size_t)mw_config_int(cfg, "pgp", "memory_limit");
+    if (*s->spool_dir && mw_spool_dir_check(s->spool_dir, err) < 0) {
+        mw_pgp_settings_free(&s);
+        return -1;
+    }
     if (*s->home == '\0' || strchr(s->outer_subject, '\n') != NULL) {
         mw_pgp_settings_free(&s);
         return mw_err_set(err, "[pgp] gnupg_home must be set and outer_subject one line");
     }
-    if ((*table && mw_pgp_table_load(table, &s->table, err) < 0) ||
-        (*pwfile && mw_pgp_read_passphrase(pwfile, &s->passphrase, err) < 0)) {
+    if (mw_fileperm_check(cfg, s->home, MW_FILEPERM_HOMEDIR, err) < 0 ||
+        (*table && (mw_fileperm_check(cfg, table, MW_FILEPERM_TABLE, err) < 0 ||
+                    mw_pgp_table_load(table, &s->table, err) < 0)) ||
+        (*pwfile && (mw_fileperm_check(cfg, pwfile, MW_FILEPERM_SECRET, err) < 0 ||
+                     mw_pgp_read_passphrase(pwfile, &s->passphrase, err) < 0))) {
         mw_pgp_settings_free(&s);
         return -1;
     }
@@ -231,13 +247,13 @@ mw_pgp_fini(void **state)
 }
 
 static struct mw_pgp_msg *
-mw_pgp_msg_get(struct mw_msg *m)
+mw_pgp_msg_get(const struct mw_pgp_state *st, struct mw_msg *m)
 {
     void **slot = mw_msg_data(m);
 
     if (*slot == NULL) {
         struct mw_pgp_msg *pm = mw_calloc(1, sizeof(*pm));
-        mw_buf_init(&pm->body);
+        mw_spool_init(&pm->body, st->set->spool_dir, st->set->memory_limit);
         pm->outbound = mw_msg_direction(m) == MW_OUTBOUND;
         *slot = pm;
     }
@@ -248,7 +264,7 @@ static enum mw_verdict
 mw_pgp_header(void *state, struct mw_msg *m, const char *name, const char *value)
 {
     struct mw_pgp_state *st = state;
-    struct mw_pgp_msg *pm = mw_pgp_msg_get(m);
+    struct mw_pgp_msg *pm = mw_pgp_msg_get(st, m);
 
     if (strcasecmp(name, MW_PGP_PASSWORD_HEADER) == 0)
         mw_pgp_pw_header(pm, m, value);
@@ -261,18 +277,19 @@ static enum mw_verdict
 mw_pgp_body(void *state, struct mw_msg *m, const unsigned char *data, size_t len)
 {
     struct mw_pgp_state *st = state;
-    struct mw_pgp_msg *pm = mw_pgp_msg_get(m);
+    struct mw_pgp_msg *pm = mw_pgp_msg_get(st, m);
 
     if (!pm->outbound || pm->too_big)
         return MW_CONTINUE;
     if (pm->size + len > st->set->max_size) {
         pm->too_big = 1;
-        mw_buf_release(&pm->body);
-        mw_buf_init(&pm->body);
+        mw_spool_release(&pm->body);
+        mw_spool_init(&pm->body, NULL, 0);
         return MW_CONTINUE;
     }
     pm->size += len;
-    mw_buf_append(&pm->body, data, len);
+    /* A failure is sticky in the spool: mw_pgp_msg_raw() reports it at end of message. */
+    (void)mw_spool_append(&pm->body, data, len);
     return MW_CONTINUE;
 }
 
@@ -280,7 +297,7 @@ static enum mw_verdict
 mw_pgp_eom(void *state, struct mw_msg *m)
 {
     struct mw_pgp_state *st = state;
-    struct mw_pgp_msg *pm = mw_pgp_msg_get(m);
+    struct mw_pgp_msg *pm = mw_pgp_msg_get(st, m);
     enum mw_verdict v;
     int done = 0;
 

@@ -47,6 +47,7 @@
 
 #include "mailward-plugin.h"
 #include "mw/alloc.h"
+#include "mw/fileperm.h"
 #include "mw/log.h"
 #include "mw/policy-host.h"
 #include "table.h"
@@ -117,7 +118,8 @@ mw_tlsrules_load_table(const struct mw_config *cfg, struct mw_tlsrules **t, stru
         mw_log_info("tls-rules: default table %s does not exist: no outbound rules", path);
         return 0;
     }
-    if (mw_tlsrules_load(path, t, err) < 0)
+    if (mw_fileperm_check(cfg, path, MW_FILEPERM_TABLE, err) < 0 ||
+        mw_tlsrules_load(path, t, err) < 0)
         return -1;
     mw_log_info("tls-rules: %zu rule%s from %s", mw_tlsrules_count(*t),
                 mw_tlsrules_count(*t) == 1 ? "" : "s", path);
