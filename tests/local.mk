@@ -15,6 +15,7 @@ include tests/mta-sts.mk
 include tests/spf-plugin.mk
 include tests/dane.mk
 include tests/pgp.mk
+include tests/spool.mk
 include tests/keys.mk
 include tests/ctl.mk
 include tests/ctl-cache.mk

@@ -84,7 +84,7 @@ mw_pgp_msg_free(struct mw_pgp_msg **pmp)
         mw_free(&pm->hdrs[i].value);
     }
     mw_free(&pm->hdrs);
-    mw_buf_release(&pm->body);
+    mw_spool_release(&pm->body);
     mw_wipe(pm->password, sizeof(pm->password));
     mw_free(pmp);
 }
@@ -592,13 +592,26 @@ mw_pgp_too_big(struct mw_pgp_job *j)
     return MW_TEMPFAIL;
 }
 
-void
-mw_pgp_msg_raw(const struct mw_pgp_msg *pm, struct mw_buf *raw)
+int
+mw_pgp_msg_raw(const struct mw_pgp_msg *pm, struct mw_buf *raw, struct mw_err *err)
 {
+    if (mw_spool_error(&pm->body) != NULL)
+        return mw_err_set(err, "%s", mw_spool_error(&pm->body));
     for (size_t i = 0; i < pm->nhdrs; i++)
         mw_pgp_put_header(raw, pm->hdrs[i].name, pm->hdrs[i].value);
     mw_buf_puts(raw, "\r\n");
-    mw_buf_append(raw, pm->body.data, pm->body.len);
+    /* Still whole in memory from here on: GMime's parse and GnuPG work on raw. */
+    return mw_spool_load(&pm->body, raw, err);
+}
+
+enum mw_verdict
+mw_pgp_spool_fail(struct mw_msg *m, const char *why)
+{
+    mw_msg_set_reply(m, "451", "4.3.0", "cannot keep the message to encrypt or sign it");
+    mw_msg_log_add(m, "pgp=tempfail:spool");
+    mw_log_warn("%s: pgp: cannot keep the message to encrypt or sign it: %s", mw_msg_queue_id(m),
+                why);
+    return MW_TEMPFAIL;
 }
 
 static enum mw_verdict
@@ -607,7 +620,8 @@ mw_pgp_run(struct mw_pgp_job *j)
     struct mw_pgp_gpg_conf conf = {j->s->home, j->s->passphrase};
     enum mw_verdict v = MW_CONTINUE;
 
-    mw_pgp_msg_raw(j->pm, &j->raw);
+    if (mw_pgp_msg_raw(j->pm, &j->raw, &j->err) < 0)
+        return mw_pgp_spool_fail(j->m, j->err.text);
     if (mw_pgp_mime_is_encrypted(j->raw.data, j->raw.len)) {
         mw_msg_log_add(j->m, "pgp=skipped:encrypted");
         return MW_CONTINUE;

@@ -10,6 +10,7 @@
 
 #include "mw/buf.h"
 #include "mw/msg.h"
+#include "mw/spool.h"
 #include "password.h"
 #include "policy.h"
 
@@ -22,7 +23,9 @@ struct mw_pgp_settings {
     char bcc;                   /* bcc_privacy: 'p'er-recipient, 'h'idden-keyids, 'o'ff */
     int reject_missing;         /* missing_key_action = reject */
     size_t max_size;
-    char too_big; /* 't'empfail, 'r'eject, 'p'ass */
+    char too_big;        /* 't'empfail, 'r'eject, 'p'ass */
+    char *spool_dir;     /* "": collect in memory only */
+    size_t memory_limit; /* bytes of a message body kept in memory before spool_dir */
 };
 
 /* One header field as the MTA gave it (value: no leading blank, folds as "\n"). */
@@ -33,7 +36,7 @@ struct mw_pgp_hdr {
 struct mw_pgp_msg {
     struct mw_pgp_hdr *hdrs;
     size_t nhdrs, cap;
-    struct mw_buf body; /* CRLF lines as the MTA sent them */
+    struct mw_spool body; /* CRLF lines as the MTA sent them; on disk past memory_limit */
     size_t size;        /* bytes of headers and body so far */
     int too_big;        /* over max_size: body dropped */
     int reinjected;     /* carries our loop guard */
@@ -50,8 +53,14 @@ void mw_pgp_guard_init(void);
 void mw_pgp_msg_header(struct mw_pgp_msg *pm, const struct mw_pgp_settings *s, const char *name,
                        const char *value);
 void mw_pgp_msg_free(struct mw_pgp_msg **pmp);
-/* The whole collected message (header fields, empty line, body), CRLF, into raw. */
-void mw_pgp_msg_raw(const struct mw_pgp_msg *pm, struct mw_buf *raw);
+/*
+ * The whole collected message (header fields, empty line, body), CRLF, into
+ * raw (in memory: GMime and GnuPG get it from there). -1 and err when the
+ * body could not be spooled or read back (the caller tempfails).
+ */
+int mw_pgp_msg_raw(const struct mw_pgp_msg *pm, struct mw_buf *raw, struct mw_err *err);
+/* 451 4.3.0: the message could not be collected or read back (err says why, logged). */
+enum mw_verdict mw_pgp_spool_fail(struct mw_msg *m, const char *why);
 /* Record the new top-level header: Content-* replaced by ctype, Subject (unless NULL) replaced. */
 void mw_pgp_apply_headers(struct mw_msg *m, const struct mw_pgp_msg *pm, const char *ctype,
                           const char *subject);

@@ -117,13 +117,15 @@ mw_pgp_pw_wrap(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw
     enum mw_verdict v = MW_CONTINUE;
     gpgme_ctx_t ctx;
     const char *sep;
+    int kept;
 
     mw_buf_init(&raw);
     mw_buf_init(&out);
-    mw_pgp_msg_raw(pm, &raw);
-    if ((ctx = mw_pgp_gpg_ctx(&conf, &err)) == NULL ||
-        mw_pgp_password_wrap(ctx, raw.data, raw.len, pm->password, s->explanation, &out, &err) <
-            0) {
+    if (!(kept = mw_pgp_msg_raw(pm, &raw, &err) == 0)) {
+        v = mw_pgp_spool_fail(m, err.text);
+    } else if ((ctx = mw_pgp_gpg_ctx(&conf, &err)) == NULL ||
+               mw_pgp_password_wrap(ctx, raw.data, raw.len, pm->password, s->explanation, &out,
+                                    &err) < 0) {
         v = MW_TEMPFAIL;
     } else if ((sep = memmem(out.data, out.len, "\r\n\r\n", 4)) == NULL ||
                mw_pgp_pw_headers(m, pm, out.data, (size_t)(sep - out.data) + 2) < 0) {
@@ -134,7 +136,7 @@ mw_pgp_pw_wrap(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw
         mw_msg_log_add(m, "pgp=password-encrypted");
     }
     mw_wipe(pm->password, sizeof(pm->password));
-    if (v == MW_TEMPFAIL) {
+    if (v == MW_TEMPFAIL && kept) {
         char text[MW_ERR_MAX + 64];
         snprintf(text, sizeof(text), "cannot encrypt the message with the password: %s", err.text);
         v = mw_pgp_pw_refuse(m, "451", "4.7.1", "password", text);
