@@ -74,8 +74,8 @@ refuse(const struct stat *st, const char *path, enum mw_fileperm_kind kind, cons
 {
     char o[64], g[64];
 
-    return mw_err_set(err, "%s: unsafe %s: mode %04o, owner %s, group %s: %s (run \"%s %s\")",
-                      path, kind_what[kind], (unsigned int)(st->st_mode & 07777),
+    return mw_err_set(err, "%s: unsafe %s: mode %04o, owner %s, group %s: %s (run \"%s %s\")", path,
+                      kind_what[kind], (unsigned int)(st->st_mode & 07777),
                       owner_name(st->st_uid, o, sizeof(o)), group_name(st->st_gid, g, sizeof(g)),
                       why, fix, path);
 }
@@ -90,8 +90,8 @@ check_secret(const struct stat *st, const char *path, uid_t uid, gid_t gid, int 
         return mw_err_set(err, "%s: not a regular file", path);
     if (st->st_uid != 0 && !(known && st->st_uid == uid)) {
         snprintf(fix, sizeof(fix), "chown %s", *run_user ? run_user : "root");
-        return refuse(st, path, MW_FILEPERM_SECRET, "owned by a user other than root or the run user",
-                      fix, err);
+        return refuse(st, path, MW_FILEPERM_SECRET,
+                      "owned by a user other than root or the run user", fix, err);
     }
     if ((st->st_mode & 0007) != 0)
         return refuse(st, path, MW_FILEPERM_SECRET, "others may access it", "chmod 600", err);
@@ -112,14 +112,13 @@ check_table(const struct stat *st, const char *path, gid_t gid, struct mw_err *e
         return refuse(st, path, MW_FILEPERM_TABLE, "anyone may write it", "chmod go-w", err);
     if ((st->st_mode & 0020) != 0 && st->st_gid != 0 && st->st_gid != gid)
         return refuse(st, path, MW_FILEPERM_TABLE,
-                      "a group other than root's or the run user's may write it", "chmod g-w",
-                      err);
+                      "a group other than root's or the run user's may write it", "chmod g-w", err);
     return 0;
 }
 
 static int
-check_homedir(const struct stat *st, const char *path, uid_t uid, int known,
-              const char *run_user, struct mw_err *err)
+check_homedir(const struct stat *st, const char *path, uid_t uid, int known, const char *run_user,
+              struct mw_err *err)
 {
     char fix[128];
 
@@ -130,8 +129,8 @@ check_homedir(const struct stat *st, const char *path, uid_t uid, int known,
         return refuse(st, path, MW_FILEPERM_HOMEDIR, "not owned by the run user", fix, err);
     }
     if ((st->st_mode & 0077) != 0)
-        return refuse(st, path, MW_FILEPERM_HOMEDIR, "group or others may access it",
-                      "chmod 700", err);
+        return refuse(st, path, MW_FILEPERM_HOMEDIR, "group or others may access it", "chmod 700",
+                      err);
     return 0;
 }
 

@@ -9,3 +9,7 @@ endif
 
 TESTS += tests/core/doc-keys.sh
 EXTRA_DIST += tests/core/doc-keys.sh
+
+# Key, table and GnuPG home permissions (lib/fileperm.c), at start and reload.
+TESTS += tests/core/fileperm.sh
+EXTRA_DIST += tests/core/fileperm.sh

@@ -2,10 +2,10 @@
  * keys.c - the dkim plugin's signing configuration: tables, private keys and
  * the signing libopendkim handle, loaded as a whole or not at all (sign.h).
  *
- * A private key is refused unless it passes mw_fileperm_fd's secret file
- * check (mw/fileperm.h: owned by root or the run user, no access for others),
- * and the tables unless they pass its table check; a key also must hold one unencrypted PEM private key, RSA
- * of 1024 bits at least (RFC 8301 §3.2) or Ed25519 (RFC 8463), and
+ * A private key is refused unless it passes the secret file check of
+ * mw/fileperm.h (owned by root or the run user, no access for others), the
+ * tables unless they pass its table check; a key must also hold one
+ * unencrypted PEM private key, RSA of 1024 bits at least (RFC 8301 §3.2) or Ed25519 (RFC 8463), and
  * libopendkim signs a small test message with it. libopendkim 2.11 takes
  * both kinds as PEM text: it reads them with PEM_read_bio_PrivateKey (it
  * rejects the base64 DER form of an Ed25519 key), so the file's text is
@@ -267,7 +267,8 @@ mw_dkim_signcfg_load(const struct mw_config *cfg, struct mw_dkim_signcfg **out, 
         return mw_err_set(err, "[dkim] signing needs both key_table and signing_table");
     sc = mw_calloc(1, sizeof(*sc));
     sc->refs = 1;
-    if (mw_dkim_lib_setup(sc, cfg, err) < 0 || mw_dkim_tables_load(sc, ktspec, stspec, run_user, err) < 0) {
+    if (mw_dkim_lib_setup(sc, cfg, err) < 0 ||
+        mw_dkim_tables_load(sc, ktspec, stspec, run_user, err) < 0) {
         mw_dkim_signcfg_unref(&sc);
         return -1;
     }
