@@ -13,3 +13,6 @@ EXTRA_DIST += tests/core/doc-keys.sh
 # Key, table and GnuPG home permissions (lib/fileperm.c), at start and reload.
 TESTS += tests/core/fileperm.sh
 EXTRA_DIST += tests/core/fileperm.sh
+# No password (Encrypt-Password, redis_password) in any log of the test world, debug on.
+TESTS += tests/faults/secrets.sh
+EXTRA_DIST += tests/faults/secrets.sh

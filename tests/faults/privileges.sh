@@ -16,6 +16,7 @@ backend = redis
 redis = 127.0.0.1:$(free_port)
 redis_password = $SECRET
 CONF
+chmod 600 "$T/mw.conf" # the daemons refuse a file holding redis_password readable by others
 start_daemon
 ids_of() {
     awk -v u="$uid" -v g="$gid" '/^Uid:/ { ok = ($2 == u && $3 == u && $4 == u && $5 == u) }

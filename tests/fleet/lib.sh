@@ -117,6 +117,7 @@ fleet_start_policyd2() {
         -e "s/^metrics_listen = 127.0.0.1:9470/metrics_listen = 127.0.0.1:9472/" \
         -e "s|^pid_file = .*|pid_file = $WORLD_DIR/mailward/policyd2.pid|" \
         "$WORLD_DIR/mailward/policyd.conf" >"$conf"
+    chmod 600 "$conf" # it holds redis_password
     ip netns exec "$WORLD_NS" "$top_builddir/policyd/mailward-policyd" -f -c "$conf" </dev/null \
         >"$WORLD_DIR/mailward/policyd2.log" 2>&1 &
     WORLD_DAEMONS="${WORLD_DAEMONS:-} policyd2:$!"

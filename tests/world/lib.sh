@@ -107,6 +107,7 @@ world_start_daemon() {
     [ -x "$bin" ] || world_fail "$bin is not built"
     conf=$WORLD_DIR/mailward/$name.conf
     { world_daemon_conf "$name" "$2" && cat; } >"$conf"
+    chmod 600 "$conf" # it may hold redis_password: the daemons refuse it readable by others
     # ip netns exec execs the daemon: $! is its PID (a shell function here would not be).
     ip netns exec "$WORLD_NS" "$bin" -f -c "$conf" </dev/null >"$WORLD_DIR/mailward/$name.log" 2>&1 &
     WORLD_DAEMONS="${WORLD_DAEMONS:-} $name:$!"
