@@ -86,7 +86,7 @@ static const struct mw_cfg_key cache_keys[] = {
      "Redis ACL user for AUTH (empty: the default user); used only with redis_password."},
     {"redis_password", MW_CFG_STRING, "", 0, 0, NULL, NULL,
      "Redis password: AUTH [redis_username] redis_password on every connection (empty: no "
-     "AUTH). Keep the file mode 0640."},
+     "AUTH). The file must then be mode 0600 (or 0640, group the run user's)."},
     {"redis_prefix", MW_CFG_STRING, "mailward:", 0, 0, NULL, NULL,
      "Prefix of every Redis key."},
     {"redis_timeout_ms", MW_CFG_INT, "250", 10, 60000, NULL, NULL,
