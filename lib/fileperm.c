@@ -39,29 +39,26 @@ run_ids(const char *run_user, uid_t *uid, gid_t *gid, int *known)
     *gid = pw.pw_gid;
 }
 
+/* The name of user (or group) id into buf, else "uid N" ("gid N"). */
 static const char *
-owner_name(uid_t uid, char *buf, size_t size)
+id_name(int group, unsigned long id, char *buf, size_t size)
 {
-    struct passwd pw, *res = NULL;
     char tmp[4096];
+    const char *name = NULL;
 
-    if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL)
-        snprintf(buf, size, "%s", pw.pw_name);
+    if (group) {
+        struct group gr, *res = NULL;
+        if (getgrgid_r((gid_t)id, &gr, tmp, sizeof(tmp), &res) == 0 && res != NULL)
+            name = gr.gr_name;
+    } else {
+        struct passwd pw, *res = NULL;
+        if (getpwuid_r((uid_t)id, &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL)
+            name = pw.pw_name;
+    }
+    if (name != NULL)
+        snprintf(buf, size, "%s", name);
     else
-        snprintf(buf, size, "uid %lu", (unsigned long)uid);
-    return buf;
-}
-
-static const char *
-group_name(gid_t gid, char *buf, size_t size)
-{
-    struct group gr, *res = NULL;
-    char tmp[4096];
-
-    if (getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) == 0 && res != NULL)
-        snprintf(buf, size, "%s", gr.gr_name);
-    else
-        snprintf(buf, size, "gid %lu", (unsigned long)gid);
+        snprintf(buf, size, "%s %lu", group ? "gid" : "uid", id);
     return buf;
 }
 
@@ -76,7 +73,7 @@ refuse(const struct stat *st, const char *path, enum mw_fileperm_kind kind, cons
 
     return mw_err_set(err, "%s: unsafe %s: mode %04o, owner %s, group %s: %s (run \"%s %s\")", path,
                       kind_what[kind], (unsigned int)(st->st_mode & 07777),
-                      owner_name(st->st_uid, o, sizeof(o)), group_name(st->st_gid, g, sizeof(g)),
+                      id_name(0, st->st_uid, o, sizeof(o)), id_name(1, st->st_gid, g, sizeof(g)),
                       why, fix, path);
 }
 
