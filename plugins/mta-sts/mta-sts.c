@@ -44,6 +44,7 @@
 #include "near.h"
 #include "mw/alloc.h"
 #include "mw/cache.h"
+#include "mw/fileperm.h"
 #include "mw/log.h"
 
 /* fini gives pending callbacks at most this long (they are bounded far below it). */
@@ -132,7 +133,11 @@ static int
 mw_sts_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
 {
     struct mw_sts *s = state;
+    const char *ca = mw_config_str(cfg, "mta-sts", "ca_file");
 
+    /* Whoever can write the CA file decides which policy hosts are trusted. */
+    if (*ca && mw_fileperm_check(cfg, ca, MW_FILEPERM_TABLE, err) < 0)
+        return -1;
     mw_free(&s->set.ca_file);
     s->set.ca_file = mw_strdup(mw_config_str(cfg, "mta-sts", "ca_file"));
     s->set.timeout_ms = (long)mw_config_int(cfg, "mta-sts", "timeout") * 1000;

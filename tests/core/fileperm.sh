@@ -4,7 +4,7 @@
 #  - DKIM private key 0644 / 0640 group root / owned by nobody: refused; 0600 root, 0600
 #    mailward and 0640 root:mailward (with user = mailward): accepted;
 #  - KeyTable / SigningTable / [tls-rules] table / [pgp] policy_table / [mta-sts-publish]
-#    policy_file 0666: refused; 0644 and 0664 group root: accepted;
+#    policy_file / [mta-sts] ca_file 0666: refused; 0644 and 0664 group root: accepted;
 #  - [pgp] gnupg_home 0777 or owned by another user: refused; 0700: accepted;
 #  - [pgp] passphrase_file and the [mta-sts-publish] key_file 0644: refused;
 #  - the configuration file 0644 holding [cache] redis_password: refused; 0600 accepted;
@@ -111,6 +111,15 @@ refused policyd "$T/rules.conf" "$T/tls-rules" "anyone may write it" "chmod go-w
 chmod 644 "$T/tls-rules"
 accepted policyd "$T/rules.conf" "$T/tls-rules"
 echo "ok: tls-rules table"
+
+# [mta-sts] ca_file: whoever writes it picks the trusted policy hosts.
+cp /etc/ssl/certs/ca-certificates.crt "$T/ca.pem" 2>/dev/null || printf '\n' >"$T/ca.pem"
+{ base "" "mta-sts tls-rules" "" && printf '[tls-rules]\ntable =\n[mta-sts]\nca_file = %s\n' "$T/ca.pem"; } >"$T/sts.conf"
+chmod 666 "$T/ca.pem"
+refused policyd "$T/sts.conf" "$T/ca.pem" "anyone may write it" "chmod go-w"
+chmod 644 "$T/ca.pem"
+accepted policyd "$T/sts.conf" "$T/ca.pem"
+echo "ok: mta-sts ca_file"
 
 # [pgp]: gnupg_home, policy_table, passphrase_file.
 mkdir -m 777 "$T/gnupg"
