@@ -15,7 +15,8 @@
  *   mw_req_wait(r, q)                         r waits for a plugin: start its timer
  *   mw_req_finish(r)                          r's reply is complete: send in order
  *
- * Each connection is a bufferevent. A protocol's input function takes as
+ * Each connection is one edge-triggered event and two evbuffers (server.c
+ * says why not a bufferevent). A protocol's input function takes as
  * many complete requests from the input buffer as mw_conn_room() allows;
  * each gets a struct mw_req in the connection's queue, whose reply buffer
  * the protocol fills when the answer arrives (now or later). Replies leave
