@@ -6,7 +6,7 @@
  * it, and the From address; an entity that is produced must be non-empty
  * and, for signing, 7 bit (RFC 3156 section 3).
  */
-// fuzz-sources: plugins/pgp/mime.c
+// fuzz-sources: plugins/pgp/mime.c lib/spool.c
 // fuzz-pkgs: gmime-3.0
 #include "config.h"
 

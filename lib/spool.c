@@ -42,7 +42,7 @@ mw_spool_tmpfile(const char *dir, struct mw_err *err)
 {
     int fd;
 #ifdef O_TMPFILE
-    fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+    fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0)
         return fd;
     /* EOPNOTSUPP/EISDIR: a file system or kernel without O_TMPFILE; try a named file. */
@@ -54,7 +54,7 @@ mw_spool_tmpfile(const char *dir, struct mw_err *err)
         char *path = mw_malloc(n);
 
         snprintf(path, n, "%s/mw-spool-XXXXXX", dir);
-        fd = mkostemp(path, O_CLOEXEC);
+        fd = mkostemp(path, O_APPEND | O_CLOEXEC);
         if (fd < 0) {
             mw_err_set(err, "cannot create a temp file in %s: %s", dir, strerror(errno));
             mw_free(&path);
@@ -137,6 +137,45 @@ mw_spool_append(struct mw_spool *s, const void *data, size_t len)
         return -1;
     s->len += len;
     return 0;
+}
+
+int
+mw_spool_file(struct mw_spool *s)
+{
+    if (s->failed)
+        return -1;
+    if (s->dir == NULL) {
+        s->failed = 1;
+        return mw_err_set(&s->err, "no temp directory to spill to");
+    }
+    if (s->fd < 0 && mw_spool_spill(s) < 0)
+        return -1;
+    return s->fd;
+}
+
+int
+mw_spool_sync(struct mw_spool *s)
+{
+    struct stat st;
+
+    if (s->failed)
+        return -1;
+    if (s->fd >= 0) {
+        if (fstat(s->fd, &st) < 0) {
+            s->failed = 1;
+            return mw_err_set(&s->err, "cannot stat the temp file: %s", strerror(errno));
+        }
+        s->len = (size_t)st.st_size;
+    }
+    return 0;
+}
+
+void
+mw_spool_fail(struct mw_spool *s, const char *why)
+{
+    if (!s->failed)
+        mw_err_set(&s->err, "%s", why);
+    s->failed = 1;
 }
 
 const char *

@@ -5,7 +5,7 @@
  * struct mw_spool: up to limit bytes stay in memory; the append that would
  * pass the limit moves everything to an anonymous file in dir, opened with
  * O_TMPFILE (no name ever exists; mkstemp() and an immediate unlink() where
- * the file system has no O_TMPFILE), mode 0600. The file goes away with the
+ * the file system has no O_TMPFILE), mode 0600, O_APPEND. The file goes away with the
  * descriptor. A failed write (disk full, EIO) is sticky: every later append
  * fails too, so the caller only checks once at end of message and refuses
  * the message (tempfail), never passes it on incomplete.
@@ -41,6 +41,15 @@ void mw_spool_init(struct mw_spool *s, const char *dir, size_t limit);
 void mw_spool_release(struct mw_spool *s);
 /* Append len bytes; -1 (and every later call) after a failure, see mw_spool_error(). */
 int mw_spool_append(struct mw_spool *s, const void *data, size_t len);
+/*
+ * For a writer that appends to the file itself (GMime's fs stream on a
+ * dup()): move to the temp file now and return it (opened O_APPEND); -1
+ * without a dir or after a failure. mw_spool_sync() afterwards takes the
+ * file's size as the length; mw_spool_fail() records the writer's failure.
+ */
+int mw_spool_file(struct mw_spool *s);
+int mw_spool_sync(struct mw_spool *s);
+void mw_spool_fail(struct mw_spool *s, const char *why);
 /* The failure that made appends fail, NULL when none. */
 const char *mw_spool_error(const struct mw_spool *s);
 size_t mw_spool_len(const struct mw_spool *s);

@@ -33,7 +33,9 @@ struct mw_pgp_job {
     const char **clear; /* recipients that get clear text */
     size_t nclear;
     gpgme_key_t signer; /* NULL: no signature */
-    struct mw_buf raw;  /* the whole original message */
+    struct mw_spool rawsp; /* the whole original message, spooled */
+    struct mw_buf raw;     /* the same in memory, loaded for signing and the clear copy */
+    int raw_loaded;
     struct mw_err err;
 };
 
@@ -282,6 +284,18 @@ mw_pgp_hp_headers(const struct mw_pgp_job *j, int outer, struct mw_buf *hp)
     return 0;
 }
 
+/* The whole message in j->raw: signing and the clear copy work on it in memory. */
+static int
+mw_pgp_raw_mem(struct mw_pgp_job *j)
+{
+    if (j->raw_loaded)
+        return 0;
+    if (mw_spool_load(&j->rawsp, &j->raw, &j->err) < 0)
+        return -1;
+    j->raw_loaded = 1;
+    return 0;
+}
+
 /*
  * The multipart/signed body and its Content-Type. The signed entity
  * carries the header fields (hp="clear"), unless one is 8 bit: the signed
@@ -298,7 +312,8 @@ mw_pgp_make_signed(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *cty
     mw_buf_init(&entity);
     mw_buf_init(&sig);
     hp7 = mw_pgp_hp_headers(j, 0, &hp) == 0;
-    if (mw_pgp_mime_entity(j->raw.data, j->raw.len, hp7 ? "clear" : NULL, hp.data, &entity,
+    if (mw_pgp_raw_mem(j) == 0 &&
+        mw_pgp_mime_entity(j->raw.data, j->raw.len, hp7 ? "clear" : NULL, hp.data, &entity,
                            &j->err) == 0 &&
         mw_pgp_gpg_sign(j->ctx, j->signer, entity.data, entity.len, &sig, micalg, sizeof(micalg),
                         &j->err) == 0) {
@@ -312,23 +327,26 @@ mw_pgp_make_signed(struct mw_pgp_job *j, struct mw_buf *body, struct mw_buf *cty
     return rc;
 }
 
-/* The entity to encrypt: the original MIME entity with the RFC 9788 header section. */
+/*
+ * The entity to encrypt: the original MIME entity with the RFC 9788 header
+ * section; a temp file when the message is one (GnuPG reads it from there).
+ */
 static int
-mw_pgp_protected_entity(struct mw_pgp_job *j, struct mw_buf *entity)
+mw_pgp_protected_entity(struct mw_pgp_job *j, struct mw_spool *entity)
 {
     struct mw_buf hp;
     int rc;
 
     mw_buf_init(&hp);
     mw_pgp_hp_headers(j, 1, &hp); /* 8 bit is fine inside the ciphertext */
-    rc = mw_pgp_mime_entity(j->raw.data, j->raw.len, "cipher", hp.data, entity, &j->err);
+    rc = mw_pgp_mime_cipher_entity(&j->rawsp, hp.data, entity, &j->err);
     mw_buf_release(&hp);
     return rc;
 }
 
 /* The multipart/encrypted body for the NULL-terminated keys, and its Content-Type. */
 static int
-mw_pgp_encrypt_to(struct mw_pgp_job *j, const struct mw_buf *entity, gpgme_key_t *keys, int hide,
+mw_pgp_encrypt_to(struct mw_pgp_job *j, const struct mw_spool *entity, gpgme_key_t *keys, int hide,
                   struct mw_buf *body, struct mw_buf *ctype)
 {
     struct mw_buf cipher;
@@ -336,8 +354,7 @@ mw_pgp_encrypt_to(struct mw_pgp_job *j, const struct mw_buf *entity, gpgme_key_t
     int rc = -1;
 
     mw_buf_init(&cipher);
-    if (mw_pgp_gpg_encrypt(j->ctx, keys, j->signer, hide, entity->data, entity->len, &cipher,
-                           &j->err) == 0) {
+    if (mw_pgp_gpg_encrypt(j->ctx, keys, j->signer, hide, entity, &cipher, &j->err) == 0) {
         mw_pgp_mime_boundary(boundary, sizeof(boundary));
         mw_pgp_mime_encrypted(boundary, &cipher, body, ctype);
         rc = 0;
@@ -384,6 +401,8 @@ mw_pgp_clear_copy(struct mw_pgp_job *j, struct mw_buf *msg)
     int rc = 0;
 
     if (j->signer == NULL) {
+        if (mw_pgp_raw_mem(j) < 0)
+            return -1;
         mw_pgp_put_header(msg, MW_PGP_GUARD, mw_pgp_token);
         mw_buf_append(msg, j->raw.data, j->raw.len);
         return 0;
@@ -435,7 +454,8 @@ struct mw_pgp_out {
 };
 
 static int
-mw_pgp_make_copies(struct mw_pgp_job *j, const struct mw_buf *entity, int per, struct mw_pgp_out *o)
+mw_pgp_make_copies(struct mw_pgp_job *j, const struct mw_spool *entity, int per,
+                   struct mw_pgp_out *o)
 {
     size_t max = j->nkeys + 1;
 
@@ -537,7 +557,8 @@ mw_pgp_apply_encrypted(struct mw_pgp_job *j, int per, const struct mw_buf *body,
 static enum mw_verdict
 mw_pgp_encrypt(struct mw_pgp_job *j)
 {
-    struct mw_buf entity, body, ctype;
+    struct mw_spool entity;
+    struct mw_buf body, ctype;
     struct mw_pgp_out out = {0};
     enum mw_verdict v = MW_CONTINUE;
     int per = j->s->bcc == 'p' && j->nkeys > 1, hide = j->s->bcc == 'h';
@@ -550,19 +571,20 @@ mw_pgp_encrypt(struct mw_pgp_job *j)
                            j->nkeys, j->nclear);
     if (per && *j->s->reinject == '\0')
         per = 0, hide = 1; /* no way to send the other copies: hide the key ids instead */
-    mw_buf_init(&entity);
+    mw_spool_init(&entity, j->s->spool_dir, j->s->memory_limit);
     mw_buf_init(&body);
     mw_buf_init(&ctype);
     if (mw_pgp_protected_entity(j, &entity) < 0 ||
         mw_pgp_encrypt_to(j, &entity, per ? first : j->keys, hide, &body, &ctype) < 0 ||
         mw_pgp_make_copies(j, &entity, per, &out) < 0)
-        v = mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
+        v = mw_spool_error(&entity) != NULL ? mw_pgp_spool_fail(j->m, mw_spool_error(&entity))
+                                            : mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
     else if (mw_pgp_send_copies(j, &out) < 0)
         v = mw_pgp_fail(j, 0, "reinject", "cannot re-inject a copy: %s", j->err.text);
     else
         mw_pgp_apply_encrypted(j, per, &body, &ctype);
     mw_pgp_out_free(&out);
-    mw_buf_release(&entity);
+    mw_spool_release(&entity);
     mw_buf_release(&body);
     mw_buf_release(&ctype);
     return v;
@@ -600,8 +622,28 @@ mw_pgp_msg_raw(const struct mw_pgp_msg *pm, struct mw_buf *raw, struct mw_err *e
     for (size_t i = 0; i < pm->nhdrs; i++)
         mw_pgp_put_header(raw, pm->hdrs[i].name, pm->hdrs[i].value);
     mw_buf_puts(raw, "\r\n");
-    /* Still whole in memory from here on: GMime's parse and GnuPG work on raw. */
+    /* Whole in memory from here on: the password flow works on raw. */
     return mw_spool_load(&pm->body, raw, err);
+}
+
+/* The same into a spool (a temp file past memory_limit), never whole in memory. */
+static int
+mw_pgp_msg_spool(const struct mw_pgp_msg *pm, struct mw_spool *raw, struct mw_err *err)
+{
+    struct mw_buf head;
+    int rc;
+
+    if (mw_spool_error(&pm->body) != NULL)
+        return mw_err_set(err, "%s", mw_spool_error(&pm->body));
+    mw_buf_init(&head);
+    for (size_t i = 0; i < pm->nhdrs; i++)
+        mw_pgp_put_header(&head, pm->hdrs[i].name, pm->hdrs[i].value);
+    mw_buf_puts(&head, "\r\n");
+    rc = mw_spool_append(raw, head.data, head.len);
+    mw_buf_release(&head);
+    if (rc == 0)
+        rc = mw_spool_copy(raw, &pm->body);
+    return rc < 0 ? mw_err_set(err, "%s", mw_spool_error(raw)) : 0;
 }
 
 enum mw_verdict
@@ -619,10 +661,12 @@ mw_pgp_run(struct mw_pgp_job *j)
 {
     struct mw_pgp_gpg_conf conf = {j->s->home, j->s->passphrase};
     enum mw_verdict v = MW_CONTINUE;
+    int enc;
 
-    if (mw_pgp_msg_raw(j->pm, &j->raw, &j->err) < 0)
-        return mw_pgp_spool_fail(j->m, j->err.text);
-    if (mw_pgp_mime_is_encrypted(j->raw.data, j->raw.len)) {
+    if (mw_pgp_msg_spool(j->pm, &j->rawsp, &j->err) < 0 ||
+        (enc = mw_pgp_mime_is_encrypted_spool(&j->rawsp)) < 0)
+        return mw_pgp_spool_fail(j->m, *j->err.text ? j->err.text : "cannot read the temp file");
+    if (enc) {
         mw_msg_log_add(j->m, "pgp=skipped:encrypted");
         return MW_CONTINUE;
     }
@@ -655,6 +699,7 @@ mw_pgp_flow(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw_ms
     if (pm->too_big)
         return mw_pgp_too_big(&j);
     mw_buf_init(&j.raw);
+    mw_spool_init(&j.rawsp, s->spool_dir, s->memory_limit);
     v = mw_pgp_run(&j);
     for (size_t i = 0; i < j.nkeys; i++)
         gpgme_key_unref(j.keys[i]);
@@ -663,5 +708,6 @@ mw_pgp_flow(const struct mw_pgp_settings *s, struct mw_pgp_msg *pm, struct mw_ms
     mw_free(&j.krcpt);
     mw_free(&j.clear);
     mw_buf_release(&j.raw);
+    mw_spool_release(&j.rawsp);
     return v;
 }

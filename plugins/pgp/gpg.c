@@ -323,17 +323,49 @@ mw_pgp_data_take(gpgme_data_t d, struct mw_buf *out)
     gpgme_free(p);
 }
 
+/* A reader of a spool for GPGME: the spool and the offset read so far. */
+struct mw_pgp_spool_reader {
+    const struct mw_spool *s;
+    size_t off;
+};
+
+static ssize_t
+mw_pgp_spool_cb_read(void *handle, void *buffer, size_t size)
+{
+    struct mw_pgp_spool_reader *r = handle;
+    ssize_t n = mw_spool_read(r->s, r->off, buffer, size);
+
+    if (n > 0)
+        r->off += (size_t)n;
+    return n;
+}
+
+static off_t
+mw_pgp_spool_cb_seek(void *handle, off_t offset, int whence)
+{
+    struct mw_pgp_spool_reader *r = handle;
+    off_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (off_t)r->off
+                                                             : (off_t)mw_spool_len(r->s);
+
+    if (base + offset < 0)
+        return -1;
+    r->off = (size_t)(base + offset);
+    return (off_t)r->off;
+}
+
 int
 mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,
-                   const void *data, size_t len, struct mw_buf *out, struct mw_err *err)
+                   const struct mw_spool *entity, struct mw_buf *out, struct mw_err *err)
 {
+    static struct gpgme_data_cbs cbs = {mw_pgp_spool_cb_read, NULL, mw_pgp_spool_cb_seek, NULL};
+    struct mw_pgp_spool_reader reader = {entity, 0};
     gpgme_data_t in, cipher;
     gpgme_error_t e;
     gpgme_encrypt_flags_t fl = GPGME_ENCRYPT_ALWAYS_TRUST;
 
     if (hide)
         fl |= GPGME_ENCRYPT_THROW_KEYIDS;
-    if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) != 0)
+    if ((e = gpgme_data_new_from_cbs(&in, &cbs, &reader)) != 0)
         return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
     if ((e = gpgme_data_new(&cipher)) != 0) {
         gpgme_data_release(in);

@@ -22,6 +22,7 @@
 
 #include "mw/buf.h"
 #include "mw/err.h"
+#include "mw/spool.h"
 
 struct mw_pgp_gpg_conf {
     const char *home;       /* GnuPG home */
@@ -60,10 +61,15 @@ int mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gp
 int mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
                       struct mw_err *err);
 
-/* Encrypt (and sign with signer unless NULL) data to the NULL-terminated keys; armored. */
-/* hide: GPGME_ENCRYPT_THROW_KEYIDS (wildcard key ids; rnp 0.16 cannot decrypt those). */
+/*
+ * Encrypt (and sign with signer unless NULL) the spooled entity to the
+ * NULL-terminated keys; armored. GnuPG reads the entity through GPGME
+ * callbacks, piece by piece from the spool (never the whole in memory);
+ * the (compressed) ciphertext comes back whole in out.
+ * hide: GPGME_ENCRYPT_THROW_KEYIDS (wildcard key ids; rnp 0.16 cannot decrypt those).
+ */
 int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,
-                       const void *data, size_t len, struct mw_buf *out, struct mw_err *err);
+                       const struct mw_spool *in, struct mw_buf *out, struct mw_err *err);
 /* Detached armored signature; micalg gets "pgp-sha256" etc. (lower case). */
 int mw_pgp_gpg_sign(gpgme_ctx_t ctx, gpgme_key_t signer, const void *data, size_t len,
                     struct mw_buf *out, char *micalg, size_t micalg_size, struct mw_err *err);

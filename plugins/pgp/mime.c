@@ -1,16 +1,22 @@
 /*
  * mime.c - the pgp plugin's MIME work with GMime 3 (see mime.h).
  *
- * GMime parses the whole message from memory; nothing touches the disk.
+ * A message held in memory is parsed from memory. A spooled one (on disk,
+ * see mw/spool.h) is parsed from its temp file with a persistent stream:
+ * GMime keeps offsets into the file, not the content, and the entity to
+ * encrypt is written to another temp file. The entity to sign is still
+ * built whole in memory (it becomes part of the new body anyway).
  * GMime's global state is set up once in the plugin's init (host thread,
  * before the workers) and torn down in fini.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -28,14 +34,25 @@ mw_pgp_mime_fini(void)
     g_mime_shutdown();
 }
 
+/* The message on s; the parts keep references into s (persistent), not copies. */
+static GMimeMessage *
+mw_pgp_parse_stream(GMimeStream *s)
+{
+    GMimeParser *p = g_mime_parser_new_with_stream(s);
+    GMimeMessage *m;
+
+    g_mime_parser_set_persist_stream(p, TRUE);
+    m = g_mime_parser_construct_message(p, NULL);
+    g_object_unref(p);
+    return m;
+}
+
 static GMimeMessage *
 mw_pgp_parse(const char *msg, size_t len)
 {
     GMimeStream *s = g_mime_stream_mem_new_with_buffer(msg, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(s);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+    GMimeMessage *m = mw_pgp_parse_stream(s);
 
-    g_object_unref(p);
     g_object_unref(s);
     return m;
 }
@@ -55,17 +72,15 @@ mw_pgp_inline_armor(const char *msg, size_t len)
     return 0;
 }
 
-int
-mw_pgp_mime_is_encrypted(const char *msg, size_t len)
+/* Whether the parsed message m (may be NULL) is PGP/MIME or S/MIME encrypted; unrefs m. */
+static int
+mw_pgp_encrypted_type(GMimeMessage *m)
 {
-    GMimeMessage *m;
     GMimeObject *part;
     GMimeContentType *ct;
     int enc = 0;
 
-    if (mw_pgp_inline_armor(msg, len))
-        return 1;
-    if ((m = mw_pgp_parse(msg, len)) == NULL)
+    if (m == NULL)
         return 0;
     part = g_mime_message_get_mime_part(m);
     ct = part ? g_mime_object_get_content_type(part) : NULL;
@@ -75,6 +90,14 @@ mw_pgp_mime_is_encrypted(const char *msg, size_t len)
         enc = 1;
     g_object_unref(m);
     return enc;
+}
+
+int
+mw_pgp_mime_is_encrypted(const char *msg, size_t len)
+{
+    if (mw_pgp_inline_armor(msg, len))
+        return 1;
+    return mw_pgp_encrypted_type(mw_pgp_parse(msg, len));
 }
 
 static int
@@ -151,6 +174,131 @@ mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_h
     g_object_unref(s);
     g_object_unref(m);
     return 0;
+}
+
+/* A stream over the spool: GMime reads the temp file in place, or a copy of the memory. */
+static GMimeStream *
+mw_pgp_spool_stream(const struct mw_spool *raw)
+{
+    int fd;
+
+    if (mw_spool_mem(raw) != NULL)
+        return g_mime_stream_mem_new_with_buffer(mw_spool_mem(raw), mw_spool_len(raw));
+    if ((fd = dup(mw_spool_fd(raw))) < 0)
+        return NULL;
+    return g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)mw_spool_len(raw));
+}
+
+/* mw_pgp_inline_armor over the spool, 64 KiB at a time; -1 on a read error. */
+static int
+mw_pgp_spool_armor(const struct mw_spool *raw)
+{
+    static const char mark[] = "-----BEGIN PGP MESSAGE-----";
+    enum { CHUNK = 65536, KEEP = sizeof(mark) }; /* the mark and the byte before it */
+    char *buf = g_malloc(CHUNK + KEEP), *p;
+    size_t have = 0, off = 0;
+    int found = 0;
+
+    while (found == 0) {
+        ssize_t n = mw_spool_read(raw, off, buf + have, CHUNK);
+        size_t total = have + (size_t)n, base = off - have; /* buf[0] is byte base */
+        if (n <= 0) {
+            found = n < 0 ? -1 : 0;
+            break;
+        }
+        for (p = buf; (p = memmem(p, total - (size_t)(p - buf), mark, KEEP - 1)) != NULL;
+             p += KEEP - 1) {
+            /* A match at buf[0] past the start was seen in the previous window. */
+            if ((base == 0 && p == buf) || (p > buf && p[-1] == '\n')) {
+                found = 1;
+                break;
+            }
+        }
+        off += (size_t)n;
+        have = total < KEEP ? total : KEEP;
+        memmove(buf, buf + total - have, have);
+    }
+    g_free(buf);
+    return found;
+}
+
+int
+mw_pgp_mime_is_encrypted_spool(const struct mw_spool *raw)
+{
+    GMimeStream *s;
+    GMimeMessage *m;
+    int armor;
+
+    if (mw_spool_mem(raw) != NULL)
+        return mw_pgp_mime_is_encrypted(mw_spool_mem(raw), mw_spool_len(raw));
+    if ((armor = mw_pgp_spool_armor(raw)) != 0)
+        return armor;
+    if ((s = mw_pgp_spool_stream(raw)) == NULL)
+        return -1;
+    m = mw_pgp_parse_stream(s);
+    g_object_unref(s);
+    return mw_pgp_encrypted_type(m);
+}
+
+/* Write part to out: into its temp file when raw is spooled, else through memory. */
+static int
+mw_pgp_write_spool(GMimeObject *part, int spooled, struct mw_spool *out, struct mw_err *err)
+{
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    GMimeStream *s = NULL;
+    int fd = -1, rc = 0;
+
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    if (!spooled)
+        s = g_mime_stream_mem_new();
+    else if ((fd = mw_spool_file(out)) >= 0 && (fd = dup(fd)) >= 0)
+        s = g_mime_stream_fs_new(fd);
+    if (s == NULL)
+        rc = mw_err_set(err, "%s", mw_spool_error(out) ? mw_spool_error(out) : strerror(errno));
+    else if (g_mime_object_write_to_stream(part, fo, s) < 0 || g_mime_stream_flush(s) < 0)
+        rc = mw_err_set(err, "cannot write the MIME entity: %s", strerror(errno));
+    else if (!spooled) {
+        GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+        if (mw_spool_append(out, ba->data, ba->len) < 0)
+            rc = mw_err_set(err, "%s", mw_spool_error(out));
+    } else if (mw_spool_sync(out) < 0) {
+        rc = mw_err_set(err, "%s", mw_spool_error(out));
+    }
+    if (rc < 0)
+        mw_spool_fail(out, err->text);
+    if (s != NULL)
+        g_object_unref(s);
+    g_mime_format_options_free(fo);
+    return rc;
+}
+
+int
+mw_pgp_mime_cipher_entity(const struct mw_spool *raw, const char *hp_headers,
+                          struct mw_spool *out, struct mw_err *err)
+{
+    GMimeStream *in = mw_pgp_spool_stream(raw);
+    GMimeMessage *m = in != NULL ? mw_pgp_parse_stream(in) : NULL;
+    GMimeObject *part = m != NULL ? g_mime_message_get_mime_part(m) : NULL;
+    int rc = -1;
+
+    if (in == NULL)
+        mw_err_set(err, "cannot read the spooled message: %s", strerror(errno));
+    else if (part == NULL)
+        mw_err_set(err, "the message has no MIME structure GMime can parse");
+    else if (!mw_pgp_content_type_7bit(part))
+        mw_err_set(err, "the MIME part's Content-Type is not 7 bit");
+    else if (mw_spool_append(out, hp_headers, strlen(hp_headers)) < 0)
+        mw_err_set(err, "%s", mw_spool_error(out));
+    else {
+        g_mime_object_set_content_type_parameter(part, "protected-headers", "v1");
+        g_mime_object_set_content_type_parameter(part, "hp", "cipher");
+        rc = mw_pgp_write_spool(part, mw_spool_mem(raw) == NULL, out, err);
+    }
+    if (m != NULL)
+        g_object_unref(m);
+    if (in != NULL)
+        g_object_unref(in);
+    return rc;
 }
 
 void

@@ -19,6 +19,7 @@
 
 #include "mw/buf.h"
 #include "mw/err.h"
+#include "mw/spool.h"
 
 void mw_pgp_mime_init(void);
 void mw_pgp_mime_fini(void);
@@ -39,6 +40,17 @@ int mw_pgp_mime_is_encrypted(const char *msg, size_t len);
  */
 int mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_headers,
                        struct mw_buf *out, struct mw_err *err);
+
+/*
+ * The same for a collected message in a spool: a spooled one is parsed from
+ * its temp file without loading it (a persistent GMime stream), scanned for
+ * inline armor 64 KiB at a time. mw_pgp_mime_is_encrypted_spool: -1 on a
+ * read error. mw_pgp_mime_cipher_entity: hp "cipher" into out, which is
+ * written as a temp file when raw is one (out's spool dir), else in memory.
+ */
+int mw_pgp_mime_is_encrypted_spool(const struct mw_spool *raw);
+int mw_pgp_mime_cipher_entity(const struct mw_spool *raw, const char *hp_headers,
+                              struct mw_spool *out, struct mw_err *err);
 
 /* A fresh random MIME boundary into b (NUL-terminated, < size). */
 void mw_pgp_mime_boundary(char *b, size_t size);

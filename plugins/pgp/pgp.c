@@ -3,7 +3,8 @@
  *
  * DESCRIPTION
  *   For outbound mail (mw_msg_direction() == MW_OUTBOUND) the plugin keeps
- *   the header fields and the body (up to [pgp] max_size), and at end of
+ *   the header fields and the body (up to [pgp] max_size; past
+ *   memory_limit in a nameless temp file in spool_dir, mw/spool.h), and at end of
  *   message decides per recipient, from [pgp] encrypt and the policy_table:
  *     never   the recipient gets the message in clear;
  *     if-key  encrypted when gnupg_home holds a usable key for the address;

@@ -1,0 +1,102 @@
+#!/bin/sh
+# spool.sh - the pgp plugin collecting big messages on disk ([pgp] spool_dir, memory_limit):
+# an 8 MiB message through mailward-milter with memory_limit = 65536, decrypted with gpg and
+# compared byte for byte with the original body, while the milter's peak RSS (VmHWM) grows
+# by well under half the message size; then spool_dir on a full 64 KiB tmpfs: the message is
+# refused with 451 4.3.0, the log says why, nothing is passed on; a spool_dir others can
+# read stops the milter at start.
+. "$top_srcdir/tests/world/lib.sh"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}intercept_tls_get_addr=0" # see milter.sh
+world_up
+T=$WORLD_DIR/pgp-spool
+FULL=$T/full
+mkdir -p "$T" "$FULL"
+mount -t tmpfs -o size=64k,mode=0700 mw-spool-full "$FULL" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
+trap 'umount -l "$FULL" 2>/dev/null; world_down' EXIT
+PY=/usr/bin/python3
+client() { world_exec $PY "$top_srcdir/tests/pgp/client.py" 8891 127.0.0.1 "$@"; }
+check() { $PY "$top_srcdir/tests/pgp/check.py" "$@"; }
+G() { home=$1; shift; gpg --homedir "$home" --batch --pinentry-mode loopback --passphrase '' "$@"; }
+BOB=$WORLD_GNUPG/bob@valid.test
+KS=$WORLD_GNUPG/milter-spool
+mkdir -m 700 "$KS" "$T/spool"
+G "$KS" --import "$WORLD_GNUPG/all.asc" 2>/dev/null || world_fail "import public keys"
+start() {
+    WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter pgp <<CONF
+[milter]
+internal_hosts = 127.0.0.0/8
+[pgp]
+gnupg_home = $KS
+sign = never
+reinject =
+spool_dir = $1
+memory_limit = 65536
+CONF
+}
+milter_pid() { for d in $WORLD_DAEMONS; do [ "${d%%:*}" = milter ] && echo "${d##*:}"; done; }
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+# msg FILE LINES: a text/plain message of LINES numbered 64-byte lines.
+msg() {
+    { printf 'From: Alice <alice@valid.test>\nTo: Bob <bob@valid.test>\nSubject: big\n'
+      printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n'
+      awk -v n="$2" 'BEGIN { for (i = 1; i <= n; i++) printf "%08d the quick brown fox jumps over the lazy dog %011d\n", i, i * 7919 }'
+    } >"$1"
+}
+
+# 1. A small message first (GnuPG, GMime and the worker thread set up), the baseline.
+start "$T/spool"
+pid=$(milter_pid)
+msg "$T/small.eml" 10
+out=$(client "$T/small.eml" "$T/small.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "small: client says $out"
+base=$(hwm "$pid")
+
+# 2. 8 MiB (131072 lines of 64 bytes): encrypted, decrypted, the body byte for byte.
+msg "$T/big.eml" 131072
+size=$(wc -c <"$T/big.eml")
+out=$(client "$T/big.eml" "$T/big.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "big: client says $out"
+peak=$(hwm "$pid")
+check encrypted "$T/big.out" "$T" >/dev/null || world_fail "big: not multipart/encrypted"
+G "$BOB" --decrypt -o "$T/inner" "$T/cipher.asc" 2>/dev/null || world_fail "big: gpg cannot decrypt"
+# The original body in CRLF lines, and the decrypted entity's body (after its header).
+sed -n '/^$/,$p' "$T/big.eml" | tail -n +2 | sed 's/$/\r/' >"$T/want"
+$PY -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[d.index(b"\r\n\r\n") + 4:])' \
+    "$T/inner" >"$T/got"
+cmp -s "$T/want" "$T/got" || world_fail "big: the decrypted body differs from the original"
+grep -q 'spool' "$WORLD_DIR/mailward/milter.log" && grep 'spool' "$WORLD_DIR/mailward/milter.log" >&2
+echo "message $size bytes, ciphertext $(wc -c <"$T/cipher.asc") bytes; milter VmHWM baseline ${base} KiB, after the message ${peak} KiB (+$((peak - base)) KiB)"
+if ldd "$top_builddir/milter/.libs/mailward-milter" "$top_builddir/milter/mailward-milter" 2>/dev/null | grep -q libasan; then
+    echo "sanitizer build: the RSS bound is not checked (ASan's shadow and quarantine)"
+else
+    [ $((peak - base)) -lt $((size / 2 / 1024)) ] ||
+        world_fail "the milter's peak RSS grew by $((peak - base)) KiB for a $size-byte message"
+fi
+[ -z "$(ls -A "$T/spool")" ] || world_fail "files left in spool_dir: $(ls -A "$T/spool")"
+world_stop_daemons
+
+# 3. spool_dir on a full disk: 451 4.3.0, the reason logged, the message not passed on.
+dd if=/dev/zero of="$FULL/fill" bs=4k 2>/dev/null
+start "$FULL"
+out=$(client "$T/big.eml" "$T/full.out" alice@valid.test bob@valid.test)
+case $out in
+"refused: 451 4.3.0"*) ;;
+*) world_fail "disk full: client says $out" ;;
+esac
+[ ! -e "$T/full.out" ] || world_fail "disk full: the message was passed on"
+grep -q 'pgp: cannot keep the message to encrypt or sign it: .*No space left on device' \
+    "$WORLD_DIR/mailward/milter.log" || world_fail "disk full: no reason in the log"
+# Below memory_limit the disk is not needed: a small message still goes out encrypted.
+out=$(client "$T/small.eml" "$T/small2.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "disk full, small message: client says $out"
+check encrypted "$T/small2.out" "$T" >/dev/null || world_fail "small message not encrypted"
+world_stop_daemons
+
+# 4. A spool_dir others can read: the milter refuses to start.
+chmod 0750 "$T/spool"
+{ WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_daemon_conf milter pgp && printf '[pgp]\ngnupg_home = %s\nspool_dir = %s\n' "$KS" "$T/spool"; } >"$T/bad.conf"
+if ip netns exec "$WORLD_NS" "$top_builddir/milter/mailward-milter" -f -c "$T/bad.conf" </dev/null >"$T/bad.log" 2>&1; then
+    world_fail "the milter started with a group-readable spool_dir"
+fi
+grep -q 'private' "$T/bad.log" || { cat "$T/bad.log" >&2; world_fail "no reason for the refusal"; }
+echo "ok: 8 MiB message spooled and decrypted intact, full disk tempfailed, public spool_dir refused"
