@@ -18,26 +18,6 @@
 #define MW_SPOOL_CHUNK 65536
 
 int
-mw_spool_dir_check(const char *dir, struct mw_err *err)
-{
-    struct stat st;
-
-    if (dir == NULL || *dir != '/')
-        return mw_err_set(err, "temp directory %s: not an absolute path", dir ? dir : "(null)");
-    if (stat(dir, &st) < 0)
-        return mw_err_set(err, "temp directory %s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return mw_err_set(err, "temp directory %s: not a directory", dir);
-    if (st.st_uid != geteuid())
-        return mw_err_set(err, "temp directory %s: owned by uid %u, not by the run user (uid %u)",
-                          dir, (unsigned)st.st_uid, (unsigned)geteuid());
-    if ((st.st_mode & 077) != 0)
-        return mw_err_set(err, "temp directory %s: mode %04o; it must be private (0700)", dir,
-                          (unsigned)(st.st_mode & 07777));
-    return 0;
-}
-
-int
 mw_spool_tmpfile(const char *dir, struct mw_err *err)
 {
     int fd;

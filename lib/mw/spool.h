@@ -31,8 +31,7 @@ struct mw_spool {
     int failed;
 };
 
-/* A private temp directory: exists, a directory, owned by the effective uid, no group/other access. */
-int mw_spool_dir_check(const char *dir, struct mw_err *err);
+/* (Check the directory with mw_fileperm_check(MW_FILEPERM_HOMEDIR): private to the run user.) */
 /* An anonymous read-write file in dir, mode 0600, no name left behind; -1 and err on failure. */
 int mw_spool_tmpfile(const char *dir, struct mw_err *err);
 

@@ -32,7 +32,7 @@ struct mw_pgp_job {
     size_t nkeys;
     const char **clear; /* recipients that get clear text */
     size_t nclear;
-    gpgme_key_t signer; /* NULL: no signature */
+    gpgme_key_t signer;    /* NULL: no signature */
     struct mw_spool rawsp; /* the whole original message, spooled */
     struct mw_buf raw;     /* the same in memory, loaded for signing and the clear copy */
     int raw_loaded;
@@ -577,8 +577,9 @@ mw_pgp_encrypt(struct mw_pgp_job *j)
     if (mw_pgp_protected_entity(j, &entity) < 0 ||
         mw_pgp_encrypt_to(j, &entity, per ? first : j->keys, hide, &body, &ctype) < 0 ||
         mw_pgp_make_copies(j, &entity, per, &out) < 0)
-        v = mw_spool_error(&entity) != NULL ? mw_pgp_spool_fail(j->m, mw_spool_error(&entity))
-                                            : mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
+        v = mw_spool_error(&entity) != NULL
+                ? mw_pgp_spool_fail(j->m, mw_spool_error(&entity))
+                : mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
     else if (mw_pgp_send_copies(j, &out) < 0)
         v = mw_pgp_fail(j, 0, "reinject", "cannot re-inject a copy: %s", j->err.text);
     else

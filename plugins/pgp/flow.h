@@ -37,10 +37,10 @@ struct mw_pgp_msg {
     struct mw_pgp_hdr *hdrs;
     size_t nhdrs, cap;
     struct mw_spool body; /* CRLF lines as the MTA sent them; on disk past memory_limit */
-    size_t size;        /* bytes of headers and body so far */
-    int too_big;        /* over max_size: body dropped */
-    int reinjected;     /* carries our loop guard */
-    int outbound;       /* MW_OUTBOUND when the message began: only then collected */
+    size_t size;          /* bytes of headers and body so far */
+    int too_big;          /* over max_size: body dropped */
+    int reinjected;       /* carries our loop guard */
+    int outbound;         /* MW_OUTBOUND when the message began: only then collected */
     /* Encrypt-Password (pwflow.c): never in hdrs, the value only when honoured. */
     size_t npw;                             /* fields seen */
     int pw_honour;                          /* outbound and authenticated */

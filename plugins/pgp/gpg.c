@@ -344,8 +344,9 @@ static off_t
 mw_pgp_spool_cb_seek(void *handle, off_t offset, int whence)
 {
     struct mw_pgp_spool_reader *r = handle;
-    off_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (off_t)r->off
-                                                             : (off_t)mw_spool_len(r->s);
+    off_t base = whence == SEEK_SET   ? 0
+                 : whence == SEEK_CUR ? (off_t)r->off
+                                      : (off_t)mw_spool_len(r->s);
 
     if (base + offset < 0)
         return -1;

@@ -273,8 +273,8 @@ mw_pgp_write_spool(GMimeObject *part, int spooled, struct mw_spool *out, struct 
 }
 
 int
-mw_pgp_mime_cipher_entity(const struct mw_spool *raw, const char *hp_headers,
-                          struct mw_spool *out, struct mw_err *err)
+mw_pgp_mime_cipher_entity(const struct mw_spool *raw, const char *hp_headers, struct mw_spool *out,
+                          struct mw_err *err)
 {
     GMimeStream *in = mw_pgp_spool_stream(raw);
     GMimeMessage *m = in != NULL ? mw_pgp_parse_stream(in) : NULL;

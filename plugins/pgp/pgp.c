@@ -192,15 +192,17 @@ mw_pgp_configure(void *state, const struct mw_config *cfg, struct mw_err *err)
     s->too_big = mw_config_str(cfg, "pgp", "too_big_action")[0];
     s->spool_dir = mw_strdup(mw_config_str(cfg, "pgp", "spool_dir"));
     s->memory_limit = (size_t)mw_config_int(cfg, "pgp", "memory_limit");
-    if (*s->spool_dir && mw_spool_dir_check(s->spool_dir, err) < 0) {
+    if (*s->spool_dir != '\0' && *s->spool_dir != '/') {
         mw_pgp_settings_free(&s);
-        return -1;
+        return mw_err_set(err, "[pgp] spool_dir must be an absolute path");
     }
     if (*s->home == '\0' || strchr(s->outer_subject, '\n') != NULL) {
         mw_pgp_settings_free(&s);
         return mw_err_set(err, "[pgp] gnupg_home must be set and outer_subject one line");
     }
+    /* spool_dir: private like a GnuPG home (the run user's, no group or other access). */
     if (mw_fileperm_check(cfg, s->home, MW_FILEPERM_HOMEDIR, err) < 0 ||
+        (*s->spool_dir && mw_fileperm_check(cfg, s->spool_dir, MW_FILEPERM_HOMEDIR, err) < 0) ||
         (*table && (mw_fileperm_check(cfg, table, MW_FILEPERM_TABLE, err) < 0 ||
                     mw_pgp_table_load(table, &s->table, err) < 0)) ||
         (*pwfile && (mw_fileperm_check(cfg, pwfile, MW_FILEPERM_SECRET, err) < 0 ||

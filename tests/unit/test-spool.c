@@ -1,8 +1,8 @@
 /*
  * test-spool.c - unit tests of the spilling byte store (lib/spool.c): data
  * below and above the memory limit, the temp file nameless (O_TMPFILE or
- * unlinked) and mode 0600, a failed write (RLIMIT_FSIZE) sticky, the
- * private-directory check.
+ * unlinked) and mode 0600, a failed write (RLIMIT_FSIZE) sticky, a writer
+ * on the file itself.
  */
 #include "config.h"
 
@@ -127,6 +127,31 @@ test_above_limit(void **state)
     free(want);
 }
 
+/* A writer on the file itself (as GMime's fs stream): appended after the memory part. */
+static void
+test_direct_writer(void **state)
+{
+    struct mw_spool s;
+    int fd;
+
+    (void)state;
+    mw_spool_init(&s, dir, 1000);
+    assert_int_equal(mw_spool_append(&s, "head:", 5), 0);
+    fd = mw_spool_file(&s);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0); /* O_APPEND: still written at the end */
+    assert_int_equal(write(fd, "body", 4), 4);
+    assert_int_equal(mw_spool_sync(&s), 0);
+    assert_content(&s, "head:body", 9);
+    mw_spool_fail(&s, "the writer failed");
+    assert_string_equal(mw_spool_error(&s), "the writer failed");
+    assert_int_equal(mw_spool_file(&s), -1);
+    mw_spool_release(&s);
+    mw_spool_init(&s, NULL, 1000); /* no dir: no file */
+    assert_int_equal(mw_spool_file(&s), -1);
+    mw_spool_release(&s);
+}
+
 /* Memory only (no dir): never spills. */
 static void
 test_memory_only(void **state)
@@ -187,32 +212,13 @@ test_missing_dir(void **state)
     mw_spool_release(&s);
 }
 
-static void
-test_dir_check(void **state)
-{
-    struct mw_err err;
-
-    (void)state;
-    assert_int_equal(mw_spool_dir_check(dir, &err), 0);
-    assert_int_equal(chmod(dir, 0750), 0);
-    assert_int_equal(mw_spool_dir_check(dir, &err), -1);
-    assert_non_null(strstr(err.text, "private"));
-    assert_int_equal(chmod(dir, 0701), 0);
-    assert_int_equal(mw_spool_dir_check(dir, &err), -1);
-    assert_int_equal(chmod(dir, 0700), 0);
-    assert_int_equal(mw_spool_dir_check("relative/dir", &err), -1);
-    assert_int_equal(mw_spool_dir_check("/nonexistent/mw-spool", &err), -1);
-    assert_int_equal(mw_spool_dir_check("/etc/passwd", &err), -1);
-    assert_non_null(strstr(err.text, "not a directory"));
-}
-
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_below_limit),   cmocka_unit_test(test_above_limit),
-        cmocka_unit_test(test_memory_only),   cmocka_unit_test(test_write_failure),
-        cmocka_unit_test(test_missing_dir),   cmocka_unit_test(test_dir_check),
+        cmocka_unit_test(test_below_limit), cmocka_unit_test(test_above_limit),
+        cmocka_unit_test(test_memory_only), cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_missing_dir), cmocka_unit_test(test_direct_writer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
