@@ -134,6 +134,8 @@ static const struct mw_cfg_key policyd_keys[] = {
      "Seconds a lookup may take before TEMP is answered."},
     {"max_connections", MW_CFG_INT, "20000", 1, 1000000, NULL, NULL,
      "Client connections served at once; more wait in the listen queue."},
+    {"max_connections_per_client", MW_CFG_INT, "1000", 0, 1000000, NULL, NULL,
+     "Connections one client address may hold open; more are closed at once. 0 = no limit."},
     {"drain_timeout", MW_CFG_INT, "10", 0, 3600, NULL, NULL,
      "Seconds SIGTERM waits for lookups in progress before exiting."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},

@@ -2,6 +2,7 @@
 sbin_PROGRAMS += policyd/mailward-policyd
 policyd_mailward_policyd_SOURCES = policyd/main.c \
 	policyd/server.c policyd/server.h \
+	policyd/clients.c policyd/clients.h \
 	policyd/socketmap.c policyd/socketmap.h \
 	policyd/delegation.c policyd/delegation.h \
 	policyd/publish.c policyd/publish.h \

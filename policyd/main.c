@@ -104,6 +104,7 @@ mw_policyd_limits(const struct mw_config *cfg, struct mw_server_limits *l)
     l->idle_timeout = (int)mw_config_int(cfg, "policyd", "idle_timeout");
     l->request_timeout = (int)mw_config_int(cfg, "policyd", "request_timeout");
     l->max_connections = (int)mw_config_int(cfg, "policyd", "max_connections");
+    l->max_per_client = (int)mw_config_int(cfg, "policyd", "max_connections_per_client");
 }
 
 static void

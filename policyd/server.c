@@ -35,6 +35,7 @@
 
 #include "mw/alloc.h"
 #include "mw/log.h"
+#include "clients.h"
 #include "mw/metrics.h"
 #include "server.h"
 
@@ -43,6 +44,7 @@ struct mw_service_metrics {
     struct mw_counter *requests;
     struct mw_histogram *latency;
     struct mw_gauge *connections;
+    struct mw_counter *refused; /* closed at accept: max_connections_per_client */
 };
 
 struct mw_listener {
@@ -69,6 +71,7 @@ struct mw_conn {
     int in_input; /* proto->input is on the stack */
     time_t partial_since; /* when the incomplete request buffered now began, or 0 */
     void *proto_data;
+    char host[NI_MAXHOST]; /* numeric address, "" for unix-socket clients */
     char peer[NI_MAXHOST + NI_MAXSERV + 2];
 };
 
@@ -80,6 +83,8 @@ struct mw_server {
     size_t nl;
     LIST_HEAD(, mw_conn) conns;
     size_t nconns;
+    struct mw_clients *clients; /* open connections per client address */
+    time_t refused_logged;      /* last "max_connections_per_client" log line */
     int paused; /* listeners disabled (max_connections or accept errors) */
     int draining;
     struct event *resume; /* re-enables listeners after an accept error */
@@ -152,6 +157,8 @@ mw_conn_free(struct mw_conn *c)
     evutil_closesocket(c->fd);
     LIST_REMOVE(c, link);
     s->nconns--;
+    if (c->host[0] != '\0')
+        mw_clients_remove(s->clients, c->host);
     mw_gauge_add(c->m.connections, -1);
     mw_log_debug("%s: disconnect from %s", c->proto->name, c->peer);
     mw_free(&c);
@@ -335,25 +342,54 @@ mw_conn_set_timeouts(struct mw_conn *c)
         mw_log_panic("cannot add a libevent event");
 }
 
+/* Too many connections from this address already: close fd at once. 1 if refused. */
+static int
+mw_listener_refuse(struct mw_listener *ml, evutil_socket_t fd, const char *host)
+{
+    struct mw_server *s = ml->srv;
+    size_t open = mw_clients_count(s->clients, host);
+    time_t now;
+
+    if (s->limits.max_per_client <= 0 || host[0] == '\0' ||
+        open < (size_t)s->limits.max_per_client)
+        return 0;
+    evutil_closesocket(fd);
+    mw_counter_inc(ml->m.refused);
+    if ((now = time(NULL)) - s->refused_logged >= 60) {
+        s->refused_logged = now;
+        mw_log_warn("%s: refusing connections from %s: %zu open (max_connections_per_client)",
+                    ml->proto->name, host, open);
+    }
+    return 1;
+}
+
 static void
 mw_listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
     struct mw_listener *ml = arg;
     struct mw_server *s = ml->srv;
-    struct mw_conn *c = mw_calloc(1, sizeof(*c));
+    struct mw_conn *c;
     char host[NI_MAXHOST], serv[NI_MAXSERV];
 
+    if (sa->sa_family == AF_UNIX || getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv,
+                                                sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        host[0] = '\0';
+    if (mw_listener_refuse(ml, fd, host))
+        return;
+    c = mw_calloc(1, sizeof(*c));
     c->srv = s;
     c->proto = ml->proto;
     c->m = ml->m;
     c->fd = fd;
     TAILQ_INIT(&c->queue);
-    if (sa->sa_family == AF_UNIX || getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv,
-                                                sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    if (host[0] == '\0') {
         snprintf(c->peer, sizeof(c->peer), "unix");
-    else
+    } else {
+        snprintf(c->host, sizeof(c->host), "%s", host);
         snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
+        mw_clients_add(s->clients, host);
+    }
     c->in = evbuffer_new();
     c->out = evbuffer_new();
     c->ev = event_new(s->base, fd, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, mw_conn_event_cb, c);
@@ -404,6 +440,7 @@ mw_server_new(struct event_base *base, struct mw_policy *policy,
     s->base = base;
     s->policy = policy;
     s->limits = *limits;
+    s->clients = mw_clients_new();
     LIST_INIT(&s->conns);
     s->resume = evtimer_new(base, mw_server_resume_cb, s);
     if (s->resume == NULL)
@@ -427,6 +464,9 @@ mw_server_listen(struct mw_server *s, int fd, const struct mw_proto *proto, stru
                                          "Time from request to answer, per service", NULL, 0);
     ml->m.connections = mw_metrics_gauge("mailward_policyd_connections", labels,
                                          "Client connections open, per service");
+    ml->m.refused = mw_metrics_counter(
+        "mailward_policyd_refused_connections_total", labels,
+        "Connections closed at once: the client had max_connections_per_client open");
     ml->l = evconnlistener_new(s->base, mw_listener_accept_cb, ml,
                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
     if (ml->l == NULL) {
@@ -493,6 +533,7 @@ mw_server_free(struct mw_server **sp)
     while (!LIST_EMPTY(&s->conns))
         mw_conn_free(LIST_FIRST(&s->conns));
     event_free(s->resume);
+    mw_clients_free(&s->clients);
     mw_free(sp);
 }
 

@@ -30,7 +30,10 @@
  * protocol's timeout reply; a connection with nothing in progress that
  * sends nothing for idle_timeout (or does not read our replies for that
  * long) is closed. Beyond max_connections the listeners are disabled until
- * a connection closes (clients wait in the kernel's listen queue).
+ * a connection closes (clients wait in the kernel's listen queue). A client
+ * address that already has max_per_client connections open has a new one
+ * closed at once (logged at most once a minute), so one client
+ * cannot take every slot; unix-socket clients are not counted.
  *
  * Memory: the server owns connections and requests; a protocol's per-request
  * data (r->q, r->what) is released through its release hook. Single thread.
@@ -58,6 +61,7 @@ struct mw_server_limits {
     int idle_timeout;    /* seconds */
     int request_timeout; /* seconds */
     int max_connections;
+    int max_per_client;  /* connections from one address; 0 = no limit */
 };
 
 struct mw_req {

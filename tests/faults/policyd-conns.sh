@@ -1,5 +1,6 @@
 #!/bin/sh
-# policyd-conns.sh - mailward-policyd with 10,000 idle socketmap connections and a client
+# policyd-conns.sh - mailward-policyd with 10,000 idle socketmap connections (from ten
+# loopback addresses, 1000 each: max_connections_per_client) and a client
 # sending its request one byte per second: 300 lookups on new connections meanwhile are
 # answered, each within 2 s; the slow client is cut off at request_timeout (its request
 # still incomplete); every idle connection still answers; once the clients hang up the
@@ -18,7 +19,9 @@ def fds():
 idle = []
 t_start = time.monotonic()
 for i in range(10000):
-    idle.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+    # From ten loopback addresses: one address gets max_connections_per_client (1000).
+    idle.append(socket.create_connection(("127.0.0.1", port), timeout=30,
+                                         source_address=("127.0.0.%d" % (10 + i % 10), 0)))
 deadline = time.monotonic() + 90
 while fds() < 10000 and time.monotonic() < deadline:
     time.sleep(0.2)
