@@ -4,7 +4,9 @@
  * A domain that publishes "_smtp._tls" TXT "v=TLSRPTv1; rua=mailto:ADDR"
  * gets aggregate reports mailed to ADDR. List ADDR in [tlsrpt] address and
  * mailward-milter recognises them: a message with such a recipient is kept
- * in memory (header section and body, up to max_size) and at end of message
+ * (header section and body, up to max_size; past memory_limit in a nameless
+ * temp file in spool_dir, mw/spool.h, where a write failure tempfails the
+ * message 451 4.3.0) and at end of message, read back into memory whole,
  * the first application/tlsrpt+gzip or application/tlsrpt+json part (GMime,
  * mail.c) goes to the parser in lib/tlsrpt.c, which logs one line per
  * report and counts it in the mailward_tlsrpt_* metrics.
@@ -19,7 +21,8 @@
  * report's TLS-Report-Submitter and TLS-Report-Domain fields.
  *
  * Settings ([tlsrpt], declared below): address (empty: the plugin does
- * nothing), action (deliver), max_size (10 MiB). configure() builds the new
+ * nothing), action (deliver), max_size (10 MiB), spool_dir (empty: memory
+ * only), memory_limit (1 MiB). configure() builds the new
  * settings first and swaps them on success.
  *
  * Per message: struct mw_tlsrpt_msg in the plugin slot, created by the rcpt
@@ -36,13 +39,17 @@
 #include "mailward-plugin.h"
 #include "mw/alloc.h"
 #include "mw/buf.h"
+#include "mw/fileperm.h"
 #include "mw/log.h"
+#include "mw/spool.h"
 #include "mw/tlsrpt.h"
 
 struct mw_tlsrpt_set {
     char **address; /* report mailboxes, NULL-terminated */
     int discard;    /* action = discard */
     size_t max_size;
+    char *spool_dir;     /* "": collect in memory only */
+    size_t memory_limit; /* bytes kept in memory before spool_dir */
 };
 
 struct mw_tlsrpt_state {
@@ -51,7 +58,7 @@ struct mw_tlsrpt_state {
 
 /* The message being received for a report address. */
 struct mw_tlsrpt_msg {
-    struct mw_buf raw; /* header section and body, as received */
+    struct mw_spool raw; /* header section and body, as received; on disk past memory_limit */
     int too_big;
 };
 
@@ -81,6 +88,11 @@ static const struct mw_cfg_key mw_tlsrpt_keys[] = {
      "of the same message always keep their copy)."},
     {"max_size", MW_CFG_INT, "10485760", 1024, 104857600, NULL, NULL,
      "Largest report mail parsed (bytes); a larger one is counted as rejected."},
+    {"spool_dir", MW_CFG_STRING, "", 0, 0, NULL, NULL,
+     "Private directory (mode 0700, owned by the run user) where a report mail over "
+     "memory_limit is collected in a nameless temp file; empty: in memory only."},
+    {"memory_limit", MW_CFG_INT, "1048576", 4096, 104857600, NULL, NULL,
+     "Bytes of a report mail kept in memory while it is received, before spool_dir."},
     {NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -95,6 +107,7 @@ mw_tlsrpt_set_free(struct mw_tlsrpt_set **sp)
     if (*sp == NULL)
         return;
     mw_strv_free(&(*sp)->address);
+    mw_free(&(*sp)->spool_dir);
     mw_free(sp);
 }
 
@@ -115,10 +128,18 @@ mw_tlsrpt_configure(void *state, const struct mw_config *cfg, struct mw_err *err
     struct mw_tlsrpt_set *s = mw_calloc(1, sizeof(*s));
     size_t n;
 
-    (void)err;
     s->address = mw_config_list(cfg, "tlsrpt", "address", &n);
     s->discard = strcmp(mw_config_str(cfg, "tlsrpt", "action"), "discard") == 0;
     s->max_size = (size_t)mw_config_int(cfg, "tlsrpt", "max_size");
+    s->spool_dir = mw_strdup(mw_config_str(cfg, "tlsrpt", "spool_dir"));
+    s->memory_limit = (size_t)mw_config_int(cfg, "tlsrpt", "memory_limit");
+    if (*s->spool_dir != '\0' &&
+        (*s->spool_dir != '/'
+             ? mw_err_set(err, "[tlsrpt] spool_dir must be an absolute path")
+             : mw_fileperm_check(cfg, s->spool_dir, MW_FILEPERM_HOMEDIR, err)) < 0) {
+        mw_tlsrpt_set_free(&s);
+        return -1;
+    }
     mw_tlsrpt_set_free(&st->set);
     st->set = s;
     if (n == 0)
@@ -164,7 +185,7 @@ mw_tlsrpt_rcpt(void *state, struct mw_msg *m, const char *rcpt)
     if (*slot == NULL && mw_tlsrpt_is_report_rcpt(st->set, rcpt)) {
         struct mw_tlsrpt_msg *tm = mw_calloc(1, sizeof(*tm));
 
-        mw_buf_init(&tm->raw);
+        mw_spool_init(&tm->raw, st->set->spool_dir, st->set->memory_limit);
         *slot = tm;
     }
     return MW_CONTINUE;
@@ -177,13 +198,14 @@ mw_tlsrpt_keep(const struct mw_tlsrpt_set *s, struct mw_tlsrpt_msg *tm, const vo
 {
     if (tm->too_big)
         return;
-    if (len > s->max_size || tm->raw.len > s->max_size - len) {
+    if (len > s->max_size || mw_spool_len(&tm->raw) > s->max_size - len) {
         tm->too_big = 1;
-        mw_buf_release(&tm->raw);
-        mw_buf_init(&tm->raw);
+        mw_spool_release(&tm->raw);
+        mw_spool_init(&tm->raw, NULL, 0);
         return;
     }
-    mw_buf_append(&tm->raw, data, len);
+    /* A failure is sticky in the spool: the end of message tempfails. */
+    (void)mw_spool_append(&tm->raw, data, len);
 }
 
 static enum mw_verdict
@@ -241,7 +263,8 @@ mw_tlsrpt_log_domain(struct mw_msg *m, const char *key, const char *value)
 }
 
 /*
- * Find the report in the message, parse, log and count it: 0 accepted, -1
+ * Find the report in the message, parse, log and count it: 0 accepted, -2 when
+ * the spooled message cannot be read back (the caller tempfails), -1
  * rejected. The TLS-Report-Submitter and TLS-Report-Domain fields (RFC 8460
  * section 5.3) go into the message's log line.
  */
@@ -251,13 +274,22 @@ mw_tlsrpt_process(struct mw_tlsrpt_msg *tm, struct mw_msg *m)
     const char *qid = mw_msg_queue_id(m);
     struct mw_tlsrpt_mail mail;
     struct mw_err err;
+    struct mw_buf raw;
     int rc;
 
     if (tm->too_big) {
         mw_tlsrpt_record(NULL, NULL, "mail", qid, "message larger than [tlsrpt] max_size");
         return -1;
     }
-    if (mw_tlsrpt_mail_report(tm->raw.data, tm->raw.len, &mail, &err) < 0) {
+    /* GMime parses the report mail from memory: read back whole (up to max_size). */
+    mw_buf_init(&raw);
+    if (mw_spool_load(&tm->raw, &raw, &err) < 0) {
+        mw_buf_release(&raw);
+        return -2;
+    }
+    rc = mw_tlsrpt_mail_report(raw.data, raw.len, &mail, &err);
+    mw_buf_release(&raw);
+    if (rc < 0) {
         mw_tlsrpt_record(NULL, NULL, "mail", qid, err.text);
         rc = -1;
     } else {
@@ -297,10 +329,18 @@ mw_tlsrpt_eom(void *state, struct mw_msg *m)
 {
     struct mw_tlsrpt_state *st = state;
     struct mw_tlsrpt_msg *tm = *mw_msg_data(m);
+    int rc = -1;
 
     if (tm == NULL)
         return MW_CONTINUE;
-    if (mw_tlsrpt_process(tm, m) == 0)
+    if (mw_spool_error(&tm->raw) != NULL || (rc = mw_tlsrpt_process(tm, m)) == -2) {
+        mw_msg_set_reply(m, "451", "4.3.0", "cannot keep the report mail");
+        mw_msg_log_add(m, "tlsrpt=tempfail:spool");
+        mw_log_warn("%s: tlsrpt: cannot keep the report mail: %s", mw_msg_queue_id(m),
+                    mw_spool_error(&tm->raw) ? mw_spool_error(&tm->raw) : "cannot read it back");
+        return MW_TEMPFAIL;
+    }
+    if (rc == 0)
         mw_msg_log_add(m, "tlsrpt=accepted");
     else
         mw_msg_log_add(m, "tlsrpt=rejected");
@@ -316,7 +356,7 @@ mw_tlsrpt_done(void *state, struct mw_msg *m)
     (void)state;
     if (tm == NULL)
         return;
-    mw_buf_release(&tm->raw);
+    mw_spool_release(&tm->raw);
     mw_free(slot);
 }
 

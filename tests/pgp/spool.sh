@@ -3,8 +3,8 @@
 # an 8 MiB message through mailward-milter with memory_limit = 65536, decrypted with gpg and
 # compared byte for byte with the original body, while the milter's peak RSS (VmHWM) grows
 # by well under half the message size; then spool_dir on a full 64 KiB tmpfs: the message is
-# refused with 451 4.3.0, the log says why, nothing is passed on; a spool_dir others can
-# read stops the milter at start.
+# refused with 451 4.3.0, the log says why, nothing is passed on; the tlsrpt plugin's report
+# mail the same way; a spool_dir others can read stops the milter at start.
 . "$top_srcdir/tests/world/lib.sh"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}intercept_tls_get_addr=0" # see milter.sh
 world_up
@@ -92,11 +92,39 @@ out=$(client "$T/small.eml" "$T/small2.out" alice@valid.test bob@valid.test)
 check encrypted "$T/small2.out" "$T" >/dev/null || world_fail "small message not encrypted"
 world_stop_daemons
 
-# 4. A spool_dir others can read: the milter refuses to start.
+# 4. The tlsrpt plugin: a 1.2 MB report mail received through spool_dir is parsed; with
+# spool_dir on the full disk it is refused with 451 4.3.0.
+$PY "$top_srcdir/tests/tlsrpt/report-mail.py" "$top_srcdir/tests/tlsrpt/valid.json" "$T/report.eml" big ||
+    world_fail "report-mail.py"
+tlsrpt() {
+    WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter tlsrpt <<CONF
+[tlsrpt]
+address = tlsrpt@valid.test
+max_size = 4194304
+spool_dir = $1
+memory_limit = 65536
+CONF
+}
+tlsrpt "$T/spool"
+out=$(client "$T/report.eml" "$T/report.out" tlsrpt-noreply@company-x.example tlsrpt@valid.test)
+[ "$out" = accept ] || world_fail "tlsrpt: client says $out"
+grep -q 'org="Company-X" .* accepted' "$WORLD_DIR/mailward/milter.log" || world_fail "tlsrpt: report not accepted"
+world_stop_daemons
+tlsrpt "$FULL"
+out=$(client "$T/report.eml" "$T/report2.out" tlsrpt-noreply@company-x.example tlsrpt@valid.test)
+case $out in
+"refused: 451 4.3.0"*) ;;
+*) world_fail "tlsrpt, disk full: client says $out" ;;
+esac
+grep -q 'tlsrpt: cannot keep the report mail: .*No space left on device' "$WORLD_DIR/mailward/milter.log" ||
+    world_fail "tlsrpt, disk full: no reason in the log"
+world_stop_daemons
+
+# 5. A spool_dir others can read: the milter refuses to start.
 chmod 0750 "$T/spool"
 { WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_daemon_conf milter pgp && printf '[pgp]\ngnupg_home = %s\nspool_dir = %s\n' "$KS" "$T/spool"; } >"$T/bad.conf"
 if ip netns exec "$WORLD_NS" "$top_builddir/milter/mailward-milter" -f -c "$T/bad.conf" </dev/null >"$T/bad.log" 2>&1; then
     world_fail "the milter started with a group-readable spool_dir"
 fi
 grep -q 'spool.*group or others may access it' "$T/bad.log" || { cat "$T/bad.log" >&2; world_fail "no reason for the refusal"; }
-echo "ok: 8 MiB message spooled and decrypted intact, full disk tempfailed, public spool_dir refused"
+echo "ok: 8 MiB message spooled and decrypted intact, full disk tempfailed (pgp and tlsrpt), public spool_dir refused"
