@@ -201,11 +201,12 @@ mw_pgp_spool_armor(const struct mw_spool *raw)
 
     while (found == 0) {
         ssize_t n = mw_spool_read(raw, off, buf + have, CHUNK);
-        size_t total = have + (size_t)n, base = off - have; /* buf[0] is byte base */
+        size_t total, base = off - have; /* buf[0] is byte base of the message */
         if (n <= 0) {
             found = n < 0 ? -1 : 0;
             break;
         }
+        total = have + (size_t)n;
         for (p = buf; (p = memmem(p, total - (size_t)(p - buf), mark, KEEP - 1)) != NULL;
              p += KEEP - 1) {
             /* A match at buf[0] past the start was seen in the previous window. */

@@ -72,6 +72,23 @@ else
     [ $((peak - base)) -lt $((size / 2 / 1024)) ] ||
         world_fail "the milter's peak RSS grew by $((peak - base)) KiB for a $size-byte message"
 fi
+# An inline PGP message whose armor line starts 10 bytes before the end of the first 64 KiB
+# the spooled message is scanned in: found across the boundary, the message is left alone.
+$PY - "$T/armor.eml" <<'PYEOF' || world_fail "armor.eml"
+import sys
+head = b"From: Alice <alice@valid.test>\r\nTo: Bob <bob@valid.test>\r\nSubject: armored\r\n\r\n"
+pad = 65536 - 10 - len(head)
+body = (b"x" * 62 + b"\r\n") * (pad // 64)
+body += b"y" * (pad % 64 - 2) + b"\r\n" if pad % 64 >= 2 else b""
+assert len(head) + len(body) == 65536 - 10, "pad"
+body += b"-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n"
+body += (b"z" * 62 + b"\r\n") * 200
+open(sys.argv[1], "wb").write(head + body)
+PYEOF
+out=$(client "$T/armor.eml" "$T/armor.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "armor: client says $out"
+grep -q 'pgp=skipped:encrypted' "$WORLD_DIR/mailward/milter.log" || world_fail "armor across 64 KiB not found"
+cmp -s "$T/armor.eml" "$T/armor.out" || world_fail "armor: the message was changed"
 [ -z "$(ls -A "$T/spool")" ] || world_fail "files left in spool_dir: $(ls -A "$T/spool")"
 world_stop_daemons
 
