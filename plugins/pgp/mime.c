@@ -125,6 +125,30 @@ mw_pgp_content_type_7bit(GMimeObject *part)
     return raw == NULL || mw_pgp_7bit((const unsigned char *)raw, strlen(raw));
 }
 
+#define MW_PGP_PARAM_NAME_MAX 64
+
+/*
+ * GMime 3.2 never finishes folding a parameter whose name is longer than a
+ * header line (a 261-byte message with a 90-byte name ran for minutes in
+ * g_mime_param_list_encode; found by fuzz-pgp-mime). Real attribute names
+ * are a few letters: refuse a part with a long one before GMime encodes it.
+ */
+static int
+mw_pgp_content_type_names_short(GMimeObject *part)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(part);
+    GMimeParamList *pl = ct != NULL ? g_mime_content_type_get_parameters(ct) : NULL;
+    int n = pl != NULL ? g_mime_param_list_length(pl) : 0;
+
+    for (int i = 0; i < n; i++) {
+        const char *name = g_mime_param_get_name(g_mime_param_list_get_parameter_at(pl, i));
+
+        if (name != NULL && strlen(name) > MW_PGP_PARAM_NAME_MAX)
+            return 0;
+    }
+    return 1;
+}
+
 int
 mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_headers,
                    struct mw_buf *out, struct mw_err *err)
@@ -143,6 +167,11 @@ mw_pgp_mime_entity(const char *msg, size_t len, const char *hp, const char *hp_h
     if (hp != NULL && !mw_pgp_content_type_7bit(part)) {
         g_object_unref(m);
         return mw_err_set(err, "the MIME part's Content-Type is not 7 bit");
+    }
+    if (hp != NULL && !mw_pgp_content_type_names_short(part)) {
+        g_object_unref(m);
+        return mw_err_set(err, "the MIME part's Content-Type has a parameter name over %d bytes",
+                          MW_PGP_PARAM_NAME_MAX);
     }
     if (hp != NULL) {
         g_mime_object_set_content_type_parameter(part, "protected-headers", "v1");
