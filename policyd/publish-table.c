@@ -154,6 +154,8 @@ mw_sts_attr(struct mw_sts_site *s, const char *name, const char *value, struct m
         return 0;
     }
     *listp = mw_strv_split(value, &s->nmx);
+    if (s->nmx == 0) /* "mx=," : separators only */
+        return mw_err_set(err, "%s is empty", name);
     if (s->nmx > MW_STS_MX_MAX)
         return mw_err_set(err, "more than %d mx patterns", MW_STS_MX_MAX);
     for (size_t i = 0; i < s->nmx; i++) {

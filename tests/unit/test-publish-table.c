@@ -69,6 +69,7 @@ test_parse_bad(void **state)
         "example.org mode=enforce max_age=1x mx=a.example.org\n",
         "example.org mode=enforce mx=a.example.org\n",
         "example.org mode=enforce max_age=1\n",
+        "example.org mode=enforce max_age=1 mx=,\n", /* fuzz-publish-table: no pattern */
         "example.org max_age=1 mx=a.example.org\n",
         "example.org mode=enforce max_age=1 mx=a.*.org\n",
         "example.org mode=enforce max_age=1 mx=**.org\n",
