@@ -173,7 +173,7 @@ mw_pgp_classify(struct mw_pgp_job *j, enum mw_verdict *v)
         if (mode[i] != MW_PGP_NEVER)
             ask[nask++] = mw_msg_rcpt(j->m, i);
     }
-    if (nask > 0 && mw_pgp_gpg_find_many(j->ctx, ask, nask, found, &j->err) < 0) {
+    if (nask > 0 && mw_pgp_gpg_find_many(j->ctx, j->s->home, ask, nask, found, &j->err) < 0) {
         *v = mw_pgp_fail(j, 0, "gnupg", "cannot look up OpenPGP keys: %s", j->err.text);
         rc = -1;
     }

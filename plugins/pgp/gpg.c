@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gpg.h"
+#include "keycache.h"
 #include "mw/alloc.h"
 
 /*
@@ -78,6 +79,7 @@ mw_pgp_gpg_fini(void)
     mw_pgp_key_made = 0;
     while (mw_pgp_list != NULL)
         mw_pgp_tctx_free(mw_pgp_list);
+    mw_pgp_keycache_clear();
 }
 
 static gpgme_error_t
@@ -234,8 +236,9 @@ mw_pgp_patterns(const char *const *addrs, size_t n)
     return pat;
 }
 
-int
-mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_key_t *keys,
+/* find_many without the cache: one key listing (one gpg run). */
+static int
+mw_pgp_gpg_list_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_key_t *keys,
                      struct mw_err *err)
 {
     char **pat = mw_pgp_patterns(addrs, n);
@@ -270,6 +273,38 @@ mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_
     return 0;
 }
 
+int
+mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *home, const char *const *addrs, size_t n,
+                     gpgme_key_t *keys, struct mw_err *err)
+{
+    unsigned long gen = mw_pgp_keycache_begin(home);
+    const char **ask = mw_calloc(n + 1, sizeof(*ask));
+    size_t *at = mw_calloc(n + 1, sizeof(*at)), nask = 0;
+    gpgme_key_t *got = mw_calloc(n + 1, sizeof(*got));
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (!mw_pgp_keycache_get(gen, addrs[i], 0, &keys[i])) {
+            ask[nask] = addrs[i];
+            at[nask++] = i;
+        }
+    if (nask > 0 && (rc = mw_pgp_gpg_list_many(ctx, ask, nask, got, err)) == 0) {
+        for (size_t j = 0; j < nask; j++) {
+            keys[at[j]] = got[j];
+            mw_pgp_keycache_put(gen, ask[j], 0, got[j]);
+        }
+    } else if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            gpgme_key_unref(keys[i]);
+            keys[i] = NULL;
+        }
+    }
+    mw_free(&ask);
+    mw_free(&at);
+    mw_free(&got);
+    return rc;
+}
+
 /* The fingerprint the defaults file names for addr into fpr ("" if none). */
 static void
 mw_pgp_default_fpr(const char *home, const char *addr, char *fpr, size_t size)
@@ -293,9 +328,10 @@ mw_pgp_default_fpr(const char *home, const char *addr, char *fpr, size_t size)
     fclose(f);
 }
 
-int
-mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
-                  struct mw_err *err)
+/* The signer as the keystore chooses it, asking gpg (one or two runs). */
+static int
+mw_pgp_gpg_choose_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
+                         struct mw_err *err)
 {
     char fpr[65];
     gpgme_key_t k = NULL;
@@ -309,6 +345,20 @@ mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key
         gpgme_key_unref(k);
     }
     return mw_pgp_gpg_find(ctx, addr, 1, key, err);
+}
+
+int
+mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
+                  struct mw_err *err)
+{
+    unsigned long gen = mw_pgp_keycache_begin(home);
+    int rc;
+
+    if (mw_pgp_keycache_get(gen, addr, 1, key))
+        return *key != NULL;
+    if ((rc = mw_pgp_gpg_choose_signer(ctx, home, addr, key, err)) >= 0)
+        mw_pgp_keycache_put(gen, addr, 1, *key);
+    return rc;
 }
 
 /* Copy a GPGME data object's bytes to out and release it. */

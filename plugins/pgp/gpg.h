@@ -45,18 +45,20 @@ int mw_pgp_gpg_find(gpgme_ctx_t ctx, const char *addr, int secret, gpgme_key_t *
                     struct mw_err *err);
 
 /*
- * The encryption keys of n addresses with one key listing (one gpg run):
- * keys[i] gets addr[i]'s key or NULL (gpgme_key_unref each). -1 with err
+ * The encryption keys of n addresses: keys[i] gets addr[i]'s key or NULL
+ * (gpgme_key_unref each). Addresses the key cache (keycache.h) knows for
+ * home cost no gpg run; the others one key listing together. -1 with err
  * when GnuPG failed.
  */
-int mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *const *addrs, size_t n, gpgme_key_t *keys,
-                         struct mw_err *err);
+int mw_pgp_gpg_find_many(gpgme_ctx_t ctx, const char *home, const char *const *addrs, size_t n,
+                         gpgme_key_t *keys, struct mw_err *err);
 
 /*
  * The signing key of addr, as the keystore (mw/keystore.h) chooses it: the
  * entry of the "mailward-defaults" file in home if it names a usable
  * secret key with a user id for addr, else the newest such key. 1 and
- * *key when found, 0 when none, -1 with err when GnuPG failed.
+ * *key when found, 0 when none, -1 with err when GnuPG failed. Answers
+ * are kept in the key cache like find_many's.
  */
 int mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme_key_t *key,
                       struct mw_err *err);

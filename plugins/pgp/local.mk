@@ -3,6 +3,7 @@
 plugin_LTLIBRARIES += plugins/pgp.la
 plugins_pgp_la_SOURCES = plugins/pgp/pgp.c plugins/pgp/flow.c plugins/pgp/flow.h \
 	plugins/pgp/policy.c plugins/pgp/policy.h plugins/pgp/gpg.c plugins/pgp/gpg.h \
+	plugins/pgp/keycache.c plugins/pgp/keycache.h \
 	plugins/pgp/mime.c plugins/pgp/mime.h plugins/pgp/reinject.c plugins/pgp/reinject.h \
 	plugins/pgp/password.c plugins/pgp/password.h plugins/pgp/pwflow.c
 plugins_pgp_la_CFLAGS = $(AM_CFLAGS) $(GPGME_CFLAGS) $(GMIME_CFLAGS) $(CURL_CFLAGS)

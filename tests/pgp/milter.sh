@@ -161,6 +161,34 @@ echo "$out" | grep -q '^refused: 451 4.7.1 .*send to them separately' || world_f
 echo "ok 4 missing key with always and mixed without reinject are tempfailed"
 grep -q 'pgp=tempfail:no-key' "$WORLD_DIR/mailward/milter.log" || world_fail "no log item"
 
+# 4b. Key look-ups are remembered (keycache.h) only while the keystore stays as it was:
+# dave had no key (2, 2b); once his key is imported the next message to him is encrypted,
+# once it is deleted the next one is signed only again; carol's key turns the refusal of 4
+# into an encryption.
+mkdir -m 700 "$T/dave"
+G "$T/dave" --quick-gen-key dave@valid.test default default never 2>/dev/null || world_fail "dave's key"
+dave_fpr=$(G "$T/dave" --with-colons --list-keys | awk -F: '/^fpr/ { print $10; exit }')
+G "$T/dave" --export dave@valid.test | G "$KS" --import 2>/dev/null || world_fail "import dave"
+out=$(client "$T/multi.eml" "$T/d1.eml" alice@valid.test dave@valid.test)
+[ "$out" = accept ] || world_fail "dave with a key: $out"
+check encrypted "$T/d1.eml" "$T" >/dev/null || world_fail "dave's key imported, mail not encrypted"
+G "$T/dave" --decrypt "$T/cipher.asc" 2>/dev/null | grep -q noon || world_fail "dave cannot decrypt"
+G "$KS" --yes --delete-keys "$dave_fpr" 2>/dev/null || world_fail "delete dave's key"
+out=$(client "$T/multi.eml" "$T/d2.eml" alice@valid.test dave@valid.test)
+[ "$out" = accept ] || world_fail "dave's key deleted: $out"
+check signed "$T/d2.eml" "$T" >/dev/null || world_fail "dave's key deleted, mail not signed only"
+mkdir -m 700 "$T/carol"
+G "$T/carol" --quick-gen-key carol@valid.test default default never 2>/dev/null || world_fail "carol's key"
+G "$T/carol" --export carol@valid.test | G "$KS" --import 2>/dev/null || world_fail "import carol"
+out=$(client "$T/multi.eml" "$T/c1.eml" alice@valid.test carol@valid.test)
+[ "$out" = accept ] || world_fail "carol with a key: $out"
+check encrypted "$T/c1.eml" "$T" >/dev/null || world_fail "carol's key imported, mail not encrypted"
+G "$KS" --yes --delete-keys carol@valid.test 2>/dev/null || world_fail "delete carol's key"
+out=$(client "$T/multi.eml" "$T/x" alice@valid.test carol@valid.test)
+echo "$out" | grep -q '^refused: 451 4.7.1 .*no usable OpenPGP key for <carol@valid.test>' ||
+    world_fail "carol's key deleted: $out"
+echo "ok 4b the key cache follows the keystore: keys imported and deleted count at the next message"
+
 # Cost: 20 encrypt+sign replays in a row (printed, not asserted).
 t0=$(date +%s%N)
 for i in $(seq 20); do client "$T/multi.eml" "$T/x" alice@valid.test bob@valid.test >/dev/null; done
