@@ -83,10 +83,9 @@ mw_pgp_kfile_stat(const char *home, const char *name, struct mw_pgp_kfile *f)
 static int
 mw_pgp_kfile_same(const struct mw_pgp_kfile *a, const struct mw_pgp_kfile *b)
 {
-    return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-           a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
-           a->mtim.tv_nsec == b->mtim.tv_nsec && a->ctim.tv_sec == b->ctim.tv_sec &&
-           a->ctim.tv_nsec == b->ctim.tv_nsec;
+    return a->present == b->present && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec &&
+           a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
 }
 
 unsigned long
