@@ -80,8 +80,8 @@ struct mw_msg {
     struct mw_auth_node *auth, *auth_tail;
     size_t nauth;
     const char *quarantine;
-    unsigned char *body; /* replacement body (NULL: unchanged) */
-    size_t body_len;
+    struct mw_spool body; /* replacement body, when has_body */
+    int has_body;
     struct mw_msg_hdr *hdrs;         /* header fields as received, in order */
     size_t nhdr, hdr_cap, hdr_bytes; /* hdr_bytes > MW_MSG_HEADERS_MAX: none kept */
     struct mw_msg_hdr *final;        /* hdrs with the changes applied; NULL: to build */
@@ -188,8 +188,9 @@ mw_msg_reset(struct mw_msg *m)
     m->auth = m->auth_tail = NULL;
     m->nauth = 0;
     m->quarantine = NULL;
-    m->body = NULL;
-    m->body_len = 0;
+    if (m->has_body)
+        mw_spool_release(&m->body);
+    m->has_body = 0;
     m->hdrs = m->final = NULL;
     m->nhdr = m->hdr_cap = m->nfinal = m->hdr_bytes = 0;
 }
@@ -507,19 +508,27 @@ mw_msg_rcpt_add(struct mw_msg *m, const char *rcpt)
 void
 mw_msg_body_replace(struct mw_msg *m, const void *data, size_t len)
 {
-    /* An earlier replacement stays in the arena until reset. */
-    m->body = mw_arena_alloc(&m->arena, len ? len : 1);
-    if (len)
-        memcpy(m->body, data, len);
-    m->body_len = len;
+    struct mw_spool s;
+
+    mw_spool_init(&s, NULL, 0); /* no directory: memory only, an append never fails */
+    mw_spool_append(&s, data, len);
+    mw_msg_body_replace_spool(m, &s);
 }
 
-const unsigned char *
-mw_msg_body_replacement(const struct mw_msg *m, size_t *len)
+void
+mw_msg_body_replace_spool(struct mw_msg *m, struct mw_spool *s)
 {
-    if (len != NULL)
-        *len = m->body_len;
-    return m->body;
+    if (m->has_body)
+        mw_spool_release(&m->body);
+    m->body = *s;
+    m->has_body = 1;
+    mw_spool_init(s, NULL, 0); /* the buffer and descriptor are ours now */
+}
+
+const struct mw_spool *
+mw_msg_body_replacement(const struct mw_msg *m)
+{
+    return m->has_body ? &m->body : NULL;
 }
 
 static void

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,24 +125,36 @@ mw_apply_rcpt(SMFICTX *ctx, const struct mw_msg_change *ch)
     return smfi_delrcpt(ctx, addr) == MI_SUCCESS ? 0 : -1;
 }
 
-/* The replacement body, in chunks libmilter accepts (at most 64 KiB each). */
+/*
+ * The replacement body, read from its spool (memory or temp file) in chunks
+ * libmilter accepts (under 64 KiB each); an empty body is one empty chunk.
+ */
 static int
 mw_apply_body(SMFICTX *ctx, const struct mw_msg *m)
 {
+    const struct mw_spool *body = mw_msg_body_replacement(m);
     size_t len, off = 0;
-    const unsigned char *body = mw_msg_body_replacement(m, &len);
+    unsigned char *chunk;
+    int rc = 0;
 
     if (body == NULL)
         return 0;
+    len = mw_spool_len(body);
+    chunk = mw_malloc(65535);
     do {
-        size_t n = len - off > 65535 ? 65535 : len - off;
-        if (smfi_replacebody(ctx, (unsigned char *)body + off, (int)n) != MI_SUCCESS) {
+        ssize_t n = mw_spool_read(body, off, chunk, 65535);
+        if (n < 0 || (n == 0 && off < len)) {
+            mw_log_error("%s: cannot read the new body back: %s", mw_msg_queue_id(m),
+                         n < 0 ? strerror(errno) : "short temp file");
+            rc = -1;
+        } else if (smfi_replacebody(ctx, chunk, (int)n) != MI_SUCCESS) {
             mw_log_error("%s: cannot replace the body", mw_msg_queue_id(m));
-            return -1;
+            rc = -1;
         }
-        off += n;
-    } while (off < len);
-    return 0;
+        off += n > 0 ? (size_t)n : 0;
+    } while (rc == 0 && off < len);
+    mw_free(&chunk);
+    return rc;
 }
 
 static int

@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "mw/spool.h"
+
 enum mw_verdict {
     MW_CONTINUE = 0, /* no objection; go on */
     MW_ACCEPT,       /* accept, skip the remaining checks of this message */
@@ -56,13 +58,17 @@ void mw_msg_header_change(struct mw_msg *m, const char *name, size_t index, cons
 void mw_msg_header_delete(struct mw_msg *m, const char *name, size_t index);
 /*
  * Replace the whole body (everything after the header section) at end of
- * message; data is copied, lines should end in CRLF. A later call replaces
- * an earlier one. mw_msg_body_replacement() returns the replacement so far
- * (NULL: the body is unchanged), so a plugin listed later (dkim signing
- * after pgp) sees the final body; len may be NULL.
+ * message; lines should end in CRLF. A later call replaces an earlier one.
+ * mw_msg_body_replace() copies data into memory; mw_msg_body_replace_spool()
+ * takes over what *s holds (its memory or its temp file, see mw/spool.h) and
+ * leaves *s empty, so a large new body never has to be in memory whole.
+ * mw_msg_body_replacement() returns the replacement so far (NULL: the body
+ * is unchanged), so a plugin listed later (dkim signing after pgp) sees the
+ * final body; read it with mw_spool_read() (the host sends it in chunks).
  */
 void mw_msg_body_replace(struct mw_msg *m, const void *data, size_t len);
-const unsigned char *mw_msg_body_replacement(const struct mw_msg *m, size_t *len);
+void mw_msg_body_replace_spool(struct mw_msg *m, struct mw_spool *s);
+const struct mw_spool *mw_msg_body_replacement(const struct mw_msg *m);
 /*
  * The header section as it will leave, for a plugin listed after those that
  * change it (dkim signing after pgp), read in its eom hook: the fields the

@@ -166,9 +166,31 @@ mw_dkim_signer_start(struct mw_dkim_signer *sg, size_t k, const char *fromdomain
  * fields (mw_msg_final_header(): the header changes of earlier plugins
  * applied as Postfix applies them) and the replacement body.
  */
+/* The replacement body into libopendkim, read from its spool in 64 KiB pieces. */
+static DKIM_STAT
+mw_dkim_signer_feed(DKIM *h, const struct mw_spool *body, const char *id)
+{
+    unsigned char *chunk = mw_malloc(65536);
+    size_t off = 0, len = mw_spool_len(body);
+    DKIM_STAT st = DKIM_STAT_OK;
+
+    while (st == DKIM_STAT_OK && off < len) {
+        ssize_t n = mw_spool_read(body, off, chunk, 65536);
+        if (n <= 0) {
+            mw_log_error("%s: dkim: cannot read the new body back", id);
+            st = DKIM_STAT_INTERNAL;
+            break;
+        }
+        st = dkim_body(h, chunk, (size_t)n);
+        off += (size_t)n;
+    }
+    mw_free(&chunk);
+    return st;
+}
+
 static void
 mw_dkim_signer_restart(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m,
-                       const unsigned char *body, size_t len)
+                       const struct mw_spool *body)
 {
     const char *id = mw_msg_queue_id(m), *name, *value;
     DKIM_STAT st = DKIM_STAT_OK;
@@ -193,7 +215,7 @@ mw_dkim_signer_restart(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m,
     mw_buf_release(&line);
     if ((h = mw_dkim_signer_eoh_one(sg, h, sg->key[i], st, id)) == NULL)
         return;
-    st = len > 0 ? dkim_body(h, (unsigned char *)body, len) : DKIM_STAT_OK;
+    st = mw_dkim_signer_feed(h, body, id);
     if (st != DKIM_STAT_OK) {
         mw_log_error("%s: dkim: key %s: body refused: %s", id, sg->sc->kt->v[sg->key[i]].name,
                      dkim_getresultstr(st));
@@ -294,8 +316,7 @@ mw_dkim_signer_finish(struct mw_dkim_signer *sg, size_t i, struct mw_msg *m)
 void
 mw_dkim_signer_eom(struct mw_dkim_signer *sg, struct mw_msg *m)
 {
-    size_t len;
-    const unsigned char *body = mw_msg_body_replacement(m, &len);
+    const struct mw_spool *body = mw_msg_body_replacement(m);
 
     /*
      * An earlier plugin (pgp) replaced the body: what was streamed is not
@@ -303,7 +324,7 @@ mw_dkim_signer_eom(struct mw_dkim_signer *sg, struct mw_msg *m)
      */
     if (body != NULL)
         for (size_t i = 0; i < sg->n; i++)
-            mw_dkim_signer_restart(sg, i, m, body, len);
+            mw_dkim_signer_restart(sg, i, m, body);
     for (size_t i = 0; i < sg->n; i++)
         if (sg->dkim[i] != NULL)
             mw_dkim_signer_finish(sg, i, m);

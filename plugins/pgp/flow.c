@@ -36,6 +36,7 @@ struct mw_pgp_job {
     struct mw_spool rawsp; /* the whole original message, spooled */
     struct mw_buf raw;     /* the same in memory, loaded for signing and the clear copy */
     int raw_loaded;
+    int spool_failed; /* err is a temp-file failure (tempfail 4.3.0), not GnuPG's */
     struct mw_err err;
 };
 
@@ -344,33 +345,40 @@ mw_pgp_protected_entity(struct mw_pgp_job *j, struct mw_spool *entity)
     return rc;
 }
 
-/* The multipart/encrypted body for the NULL-terminated keys, and its Content-Type. */
+/*
+ * The multipart/encrypted body for the NULL-terminated keys, and its
+ * Content-Type. The ciphertext and the body are spools: past memory_limit
+ * they live in temp files, never whole in memory.
+ */
 static int
 mw_pgp_encrypt_to(struct mw_pgp_job *j, const struct mw_spool *entity, gpgme_key_t *keys, int hide,
-                  struct mw_buf *body, struct mw_buf *ctype)
+                  struct mw_spool *body, struct mw_buf *ctype)
 {
-    struct mw_buf cipher;
+    struct mw_spool cipher;
     char boundary[64];
     int rc = -1;
 
-    mw_buf_init(&cipher);
+    mw_spool_init(&cipher, j->s->spool_dir, j->s->memory_limit);
     if (mw_pgp_gpg_encrypt(j->ctx, keys, j->signer, hide, entity, &cipher, &j->err) == 0) {
         mw_pgp_mime_boundary(boundary, sizeof(boundary));
-        mw_pgp_mime_encrypted(boundary, &cipher, body, ctype);
-        rc = 0;
+        if ((rc = mw_pgp_mime_encrypted(boundary, &cipher, body, ctype)) < 0)
+            mw_err_set(&j->err, "%s", mw_spool_error(body));
     }
-    mw_buf_release(&cipher);
+    if (mw_spool_error(&cipher) != NULL || mw_spool_error(body) != NULL)
+        j->spool_failed = 1;
+    mw_spool_release(&cipher);
     return rc;
 }
 
 /*
- * A whole message to re-inject: the loop guard, the original header fields
- * but Content-* (every Subject replaced by one with subject, unless NULL),
- * MIME-Version, ctype, the body.
+ * The header section of a message to re-inject: the loop guard, the
+ * original header fields but Content-* (every Subject replaced by one with
+ * subject, unless NULL), MIME-Version, ctype, the empty line; the caller
+ * appends the body.
  */
 static void
-mw_pgp_outer_msg(const struct mw_pgp_job *j, const char *ctype, const struct mw_buf *body,
-                 const char *subject, struct mw_buf *msg)
+mw_pgp_outer_head(const struct mw_pgp_job *j, const char *ctype, const char *subject,
+                  struct mw_buf *msg)
 {
     int nsubj = 0;
 
@@ -390,7 +398,6 @@ mw_pgp_outer_msg(const struct mw_pgp_job *j, const char *ctype, const struct mw_
         mw_buf_puts(msg, "MIME-Version: 1.0\r\n");
     mw_pgp_put_header(msg, "Content-Type", ctype);
     mw_buf_puts(msg, "\r\n");
-    mw_buf_append(msg, body->data, body->len);
 }
 
 /* The clear copy for the recipients without a key (signed when a signer is set) into msg. */
@@ -409,8 +416,10 @@ mw_pgp_clear_copy(struct mw_pgp_job *j, struct mw_buf *msg)
     }
     mw_buf_init(&body);
     mw_buf_init(&ctype);
-    if ((rc = mw_pgp_make_signed(j, &body, &ctype)) == 0)
-        mw_pgp_outer_msg(j, ctype.data, &body, NULL, msg);
+    if ((rc = mw_pgp_make_signed(j, &body, &ctype)) == 0) {
+        mw_pgp_outer_head(j, ctype.data, NULL, msg);
+        mw_buf_append(msg, body.data, body.len);
+    }
     mw_buf_release(&body);
     mw_buf_release(&ctype);
     return rc;
@@ -473,19 +482,24 @@ mw_pgp_make_copies(struct mw_pgp_job *j, const struct mw_spool *entity, int per,
     }
     for (size_t i = 1; per && i < j->nkeys; i++) {
         gpgme_key_t one[2] = {j->keys[i], NULL};
-        struct mw_buf body, ctype;
+        struct mw_spool body;
+        struct mw_buf ctype;
         size_t k = o->n++;
         int rc;
 
         mw_buf_init(&o->copies[k]);
-        mw_buf_init(&body);
+        mw_spool_init(&body, j->s->spool_dir, j->s->memory_limit);
         mw_buf_init(&ctype);
         o->first[k] = j->nclear + i - 1;
         o->nto[k] = 1;
         o->to[o->first[k]] = j->krcpt[i];
-        if ((rc = mw_pgp_encrypt_to(j, entity, one, 0, &body, &ctype)) == 0)
-            mw_pgp_outer_msg(j, ctype.data, &body, j->s->outer_subject, &o->copies[k]);
-        mw_buf_release(&body);
+        /* A re-injected copy goes to libcurl whole, from memory. */
+        if ((rc = mw_pgp_encrypt_to(j, entity, one, 0, &body, &ctype)) == 0) {
+            mw_pgp_outer_head(j, ctype.data, j->s->outer_subject, &o->copies[k]);
+            if ((rc = mw_spool_load(&body, &o->copies[k], &j->err)) < 0)
+                j->spool_failed = 1;
+        }
+        mw_spool_release(&body);
         mw_buf_release(&ctype);
         if (rc < 0)
             return -1;
@@ -527,7 +541,7 @@ mw_pgp_out_free(struct mw_pgp_out *o)
 
 /* The transaction keeps the first key holder (or all, unless per); the rest leave re-injected. */
 static void
-mw_pgp_apply_encrypted(struct mw_pgp_job *j, int per, const struct mw_buf *body,
+mw_pgp_apply_encrypted(struct mw_pgp_job *j, int per, struct mw_spool *body,
                        const struct mw_buf *ctype)
 {
     const char *bcc = j->nkeys < 2       ? ""
@@ -540,7 +554,7 @@ mw_pgp_apply_encrypted(struct mw_pgp_job *j, int per, const struct mw_buf *body,
         mw_msg_rcpt_delete(j->m, j->clear[i]);
     for (size_t i = 1; per && i < j->nkeys; i++)
         mw_msg_rcpt_delete(j->m, j->krcpt[i]);
-    mw_msg_body_replace(j->m, body->data, body->len);
+    mw_msg_body_replace_spool(j->m, body);
     mw_pgp_apply_headers(j->m, j->pm, ctype->data, j->s->outer_subject);
     if (j->nclear > 0)
         snprintf(clear, sizeof(clear), ",reinjected:%zu", j->nclear);
@@ -557,8 +571,8 @@ mw_pgp_apply_encrypted(struct mw_pgp_job *j, int per, const struct mw_buf *body,
 static enum mw_verdict
 mw_pgp_encrypt(struct mw_pgp_job *j)
 {
-    struct mw_spool entity;
-    struct mw_buf body, ctype;
+    struct mw_spool entity, body;
+    struct mw_buf ctype;
     struct mw_pgp_out out = {0};
     enum mw_verdict v = MW_CONTINUE;
     int per = j->s->bcc == 'p' && j->nkeys > 1, hide = j->s->bcc == 'h';
@@ -572,13 +586,14 @@ mw_pgp_encrypt(struct mw_pgp_job *j)
     if (per && *j->s->reinject == '\0')
         per = 0, hide = 1; /* no way to send the other copies: hide the key ids instead */
     mw_spool_init(&entity, j->s->spool_dir, j->s->memory_limit);
-    mw_buf_init(&body);
+    mw_spool_init(&body, j->s->spool_dir, j->s->memory_limit);
     mw_buf_init(&ctype);
     if (mw_pgp_protected_entity(j, &entity) < 0 ||
         mw_pgp_encrypt_to(j, &entity, per ? first : j->keys, hide, &body, &ctype) < 0 ||
         mw_pgp_make_copies(j, &entity, per, &out) < 0)
-        v = mw_spool_error(&entity) != NULL
-                ? mw_pgp_spool_fail(j->m, mw_spool_error(&entity))
+        v = mw_spool_error(&entity) != NULL ? mw_pgp_spool_fail(j->m, mw_spool_error(&entity))
+            : j->spool_failed
+                ? mw_pgp_spool_fail(j->m, j->err.text)
                 : mw_pgp_fail(j, 0, "gnupg", "cannot encrypt the message: %s", j->err.text);
     else if (mw_pgp_send_copies(j, &out) < 0)
         v = mw_pgp_fail(j, 0, "reinject", "cannot re-inject a copy: %s", j->err.text);
@@ -586,7 +601,7 @@ mw_pgp_encrypt(struct mw_pgp_job *j)
         mw_pgp_apply_encrypted(j, per, &body, &ctype);
     mw_pgp_out_free(&out);
     mw_spool_release(&entity);
-    mw_buf_release(&body);
+    mw_spool_release(&body);
     mw_buf_release(&ctype);
     return v;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,11 +405,23 @@ mw_pgp_spool_cb_seek(void *handle, off_t offset, int whence)
     return (off_t)r->off;
 }
 
+/* GnuPG's output appended to a spool (a temp file past its memory limit). */
+static ssize_t
+mw_pgp_spool_cb_write(void *handle, const void *buffer, size_t size)
+{
+    if (mw_spool_append(handle, buffer, size) < 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return (ssize_t)size;
+}
+
 int
 mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,
-                   const struct mw_spool *entity, struct mw_buf *out, struct mw_err *err)
+                   const struct mw_spool *entity, struct mw_spool *out, struct mw_err *err)
 {
     static struct gpgme_data_cbs cbs = {mw_pgp_spool_cb_read, NULL, mw_pgp_spool_cb_seek, NULL};
+    static struct gpgme_data_cbs out_cbs = {NULL, mw_pgp_spool_cb_write, NULL, NULL};
     struct mw_pgp_spool_reader reader = {entity, 0};
     gpgme_data_t in, cipher;
     gpgme_error_t e;
@@ -418,7 +431,7 @@ mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int h
         fl |= GPGME_ENCRYPT_THROW_KEYIDS;
     if ((e = gpgme_data_new_from_cbs(&in, &cbs, &reader)) != 0)
         return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
-    if ((e = gpgme_data_new(&cipher)) != 0) {
+    if ((e = gpgme_data_new_from_cbs(&cipher, &out_cbs, out)) != 0) {
         gpgme_data_release(in);
         return mw_err_set(err, "gpgme_data_new: %s", gpgme_strerror(e));
     }
@@ -434,12 +447,11 @@ mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int h
         if (r != NULL && r->invalid_recipients != NULL)
             e = gpg_error(GPG_ERR_UNUSABLE_PUBKEY);
     }
-    if (e != 0) {
-        gpgme_data_release(cipher);
-        return mw_err_set(err, "%s: %s", signer ? "encrypt+sign" : "encrypt", gpgme_strerror(e));
-    }
-    mw_pgp_data_take(cipher, out);
-    return 0;
+    gpgme_data_release(cipher);
+    if (e != 0)
+        return mw_err_set(err, "%s: %s", signer ? "encrypt+sign" : "encrypt",
+                          mw_spool_error(out) ? mw_spool_error(out) : gpgme_strerror(e));
+    return mw_spool_error(out) ? mw_err_set(err, "%s", mw_spool_error(out)) : 0;
 }
 
 int

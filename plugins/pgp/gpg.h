@@ -67,11 +67,13 @@ int mw_pgp_gpg_signer(gpgme_ctx_t ctx, const char *home, const char *addr, gpgme
  * Encrypt (and sign with signer unless NULL) the spooled entity to the
  * NULL-terminated keys; armored. GnuPG reads the entity through GPGME
  * callbacks, piece by piece from the spool (never the whole in memory);
- * the (compressed) ciphertext comes back whole in out.
+ * the armored ciphertext is appended to out the same way (a temp file past
+ * out's memory limit). A failed append fails the encryption (err says why;
+ * mw_spool_error(out) is set).
  * hide: GPGME_ENCRYPT_THROW_KEYIDS (wildcard key ids; rnp 0.16 cannot decrypt those).
  */
 int mw_pgp_gpg_encrypt(gpgme_ctx_t ctx, gpgme_key_t *keys, gpgme_key_t signer, int hide,
-                       const struct mw_spool *in, struct mw_buf *out, struct mw_err *err);
+                       const struct mw_spool *in, struct mw_spool *out, struct mw_err *err);
 /* Detached armored signature; micalg gets "pgp-sha256" etc. (lower case). */
 int mw_pgp_gpg_sign(gpgme_ctx_t ctx, gpgme_key_t signer, const void *data, size_t len,
                     struct mw_buf *out, char *micalg, size_t micalg_size, struct mw_err *err);

@@ -21,6 +21,7 @@
 #include <gmime/gmime.h>
 
 #include "mime.h"
+#include "mw/alloc.h"
 
 void
 mw_pgp_mime_init(void)
@@ -126,6 +127,7 @@ mw_pgp_content_type_7bit(GMimeObject *part)
 }
 
 #define MW_PGP_PARAM_NAME_MAX 64
+#define MW_PGP_MIME_CHUNK 65536 /* bytes of ciphertext converted at a time */
 
 /*
  * GMime 3.2 never finishes folding a parameter whose name is longer than a
@@ -344,15 +346,21 @@ mw_pgp_mime_boundary(char *b, size_t size)
         snprintf(b + n, size - n, "%02x", r[i]);
 }
 
-void
-mw_pgp_mime_encrypted(const char *boundary, const struct mw_buf *cipher, struct mw_buf *body,
-                      struct mw_buf *ctype)
+int
+mw_pgp_mime_encrypted(const char *boundary, const struct mw_spool *cipher,
+                      struct mw_spool *body, struct mw_buf *ctype)
 {
+    struct mw_buf out;
+    char *chunk = mw_malloc(MW_PGP_MIME_CHUNK), prev = '\0';
+    size_t off = 0;
+    int rc = 0;
+
     mw_buf_printf(ctype,
                   "multipart/encrypted;\n\tprotocol=\"application/pgp-encrypted\";\n\t"
                   "boundary=\"%s\"",
                   boundary);
-    mw_buf_printf(body,
+    mw_buf_init(&out);
+    mw_buf_printf(&out,
                   "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"
                   "--%s\r\n"
                   "Content-Type: application/pgp-encrypted\r\n"
@@ -366,13 +374,31 @@ mw_pgp_mime_encrypted(const char *boundary, const struct mw_buf *cipher, struct 
                   "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
                   "\r\n",
                   boundary, boundary);
-    /* GnuPG's armor has LF lines: make them CRLF. */
-    for (size_t i = 0; i < cipher->len; i++) {
-        if (cipher->data[i] == '\n' && (i == 0 || cipher->data[i - 1] != '\r'))
-            mw_buf_putc(body, '\r');
-        mw_buf_putc(body, cipher->data[i]);
+    /* GnuPG's armor has LF lines: make them CRLF (prev carries over the pieces). */
+    while (rc == 0 && off < mw_spool_len(cipher)) {
+        ssize_t n = mw_spool_read(cipher, off, chunk, MW_PGP_MIME_CHUNK);
+        if (n <= 0) {
+            mw_spool_fail(body, "cannot read the ciphertext back from its temp file");
+            rc = -1;
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            if (chunk[i] == '\n' && prev != '\r')
+                mw_buf_putc(&out, '\r');
+            mw_buf_putc(&out, chunk[i]);
+            prev = chunk[i];
+        }
+        off += (size_t)n;
+        rc = mw_spool_append(body, out.data, out.len);
+        mw_buf_reset(&out);
     }
-    mw_buf_printf(body, "\r\n--%s--\r\n", boundary);
+    if (rc == 0) {
+        mw_buf_printf(&out, "\r\n--%s--\r\n", boundary);
+        rc = mw_spool_append(body, out.data, out.len);
+    }
+    mw_buf_release(&out);
+    mw_free(&chunk);
+    return rc;
 }
 
 void

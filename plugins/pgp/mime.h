@@ -55,9 +55,13 @@ int mw_pgp_mime_cipher_entity(const struct mw_spool *raw, const char *hp_headers
 /* A fresh random MIME boundary into b (NUL-terminated, < size). */
 void mw_pgp_mime_boundary(char *b, size_t size);
 
-/* RFC 3156 §4 body around an armored ciphertext; ctype gets the Content-Type value. */
-void mw_pgp_mime_encrypted(const char *boundary, const struct mw_buf *cipher, struct mw_buf *body,
-                           struct mw_buf *ctype);
+/*
+ * RFC 3156 §4 body around an armored ciphertext (GnuPG's LF lines become
+ * CRLF), appended to body piece by piece; ctype gets the Content-Type
+ * value. -1 when a spool failed (mw_spool_error() of body says why).
+ */
+int mw_pgp_mime_encrypted(const char *boundary, const struct mw_spool *cipher,
+                          struct mw_spool *body, struct mw_buf *ctype);
 /* RFC 3156 §5 body: the signed entity and its armored signature. */
 void mw_pgp_mime_signed(const char *boundary, const struct mw_buf *entity, const struct mw_buf *sig,
                         const char *micalg, struct mw_buf *body, struct mw_buf *ctype);

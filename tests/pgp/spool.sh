@@ -72,6 +72,32 @@ else
     [ $((peak - base)) -lt $((size / 2 / 1024)) ] ||
         world_fail "the milter's peak RSS grew by $((peak - base)) KiB for a $size-byte message"
 fi
+# 2b. 8 MiB that does not compress (random base64): the ciphertext is as large as the
+# message, and it too stays on disk (GnuPG's output, the new body and the milter's
+# replacement all in temp files): the peak RSS again grows by well under half the size.
+base=$peak
+msgrand() {
+    { printf 'From: Alice <alice@valid.test>\nTo: Bob <bob@valid.test>\nSubject: random\n'
+      printf 'MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'
+      head -c "$2" /dev/urandom | base64 -w 76
+    } >"$1"
+}
+msgrand "$T/rand.eml" 6291456
+rsize=$(wc -c <"$T/rand.eml")
+out=$(client "$T/rand.eml" "$T/rand.out" alice@valid.test bob@valid.test)
+[ "$out" = accept ] || world_fail "random: client says $out"
+peak=$(hwm "$pid")
+check encrypted "$T/rand.out" "$T" >/dev/null || world_fail "random: not multipart/encrypted"
+G "$BOB" --decrypt -o "$T/rinner" "$T/cipher.asc" 2>/dev/null || world_fail "random: gpg cannot decrypt"
+sed -n '/^$/,$p' "$T/rand.eml" | tail -n +2 | sed 's/$/\r/' >"$T/rwant"
+$PY -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[d.index(b"\r\n\r\n") + 4:])' \
+    "$T/rinner" >"$T/rgot"
+cmp -s "$T/rwant" "$T/rgot" || world_fail "random: the decrypted body differs from the original"
+echo "random message $rsize bytes, ciphertext $(wc -c <"$T/cipher.asc") bytes; milter VmHWM before ${base} KiB, after ${peak} KiB (+$((peak - base)) KiB)"
+if ! ldd "$top_builddir/milter/.libs/mailward-milter" "$top_builddir/milter/mailward-milter" 2>/dev/null | grep -q libasan; then
+    [ $((peak - base)) -lt $((rsize / 2 / 1024)) ] ||
+        world_fail "the milter's peak RSS grew by $((peak - base)) KiB for a $rsize-byte random message"
+fi
 # An inline PGP message whose armor line starts 10 bytes before the end of the first 64 KiB
 # the spooled message is scanned in: found across the boundary, the message is left alone.
 $PY - "$T/armor.eml" <<'PYEOF' || world_fail "armor.eml"
@@ -103,6 +129,27 @@ esac
 [ ! -e "$T/full.out" ] || world_fail "disk full: the message was passed on"
 grep -q 'pgp: cannot keep the message to encrypt or sign it: .*No space left on device' \
     "$WORLD_DIR/mailward/milter.log" || world_fail "disk full: no reason in the log"
+# A message that fits memory_limit but whose ciphertext does not (60,000 bytes of 8-bit
+# text that does not compress: the armor makes it about 1.3 times larger): GnuPG's output
+# cannot be kept, 451 4.3.0, nothing passed on.
+$PY - "$T/grow.eml" <<'PYEOF' || world_fail "grow.eml"
+import os, sys
+head = b"From: Alice <alice@valid.test>\r\nTo: Bob <bob@valid.test>\r\nSubject: grows\r\n" \
+    b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n" \
+    b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+body = b""
+while len(body) < 60000:
+    body += bytes(0x21 + b % 0xdf for b in os.urandom(74)) + b"\r\n"
+open(sys.argv[1], "wb").write(head + body)
+PYEOF
+out=$(client "$T/grow.eml" "$T/grow.out" alice@valid.test bob@valid.test)
+case $out in
+"refused: 451 4.3.0"*) ;;
+*) world_fail "disk full, ciphertext over memory_limit: client says $out" ;;
+esac
+[ ! -e "$T/grow.out" ] || world_fail "disk full, ciphertext: the message was passed on"
+grep 'pgp: cannot keep the message to encrypt or sign it: encrypt: .*No space left on device' \
+    "$WORLD_DIR/mailward/milter.log" || world_fail "disk full, ciphertext: no reason in the log"
 # Below memory_limit the disk is not needed: a small message still goes out encrypted.
 out=$(client "$T/small.eml" "$T/small2.out" alice@valid.test bob@valid.test)
 [ "$out" = accept ] || world_fail "disk full, small message: client says $out"

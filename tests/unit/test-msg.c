@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -194,21 +196,37 @@ test_body_and_recipients(void **state)
 {
     struct mw_msg *m = mw_msg_create(1);
     const struct mw_msg_change *c;
-    const unsigned char *b;
-    size_t len = 99;
+    const struct mw_spool *b;
+    struct mw_spool s;
+    char dir[] = "/tmp/test-msg.XXXXXX", got[16];
 
     (void)state;
     mw_msg_set_mail_from(m, "<a@example.org>");
-    assert_null(mw_msg_body_replacement(m, &len));
-    assert_int_equal(len, 0);
+    assert_null(mw_msg_body_replacement(m));
     mw_msg_body_replace(m, "first\r\n", 7);
     mw_msg_body_replace(m, "second\r\n\0x", 10);
-    b = mw_msg_body_replacement(m, &len);
-    assert_int_equal(len, 10);
-    assert_memory_equal(b, "second\r\n\0x", 10);
+    b = mw_msg_body_replacement(m);
+    assert_non_null(b);
+    assert_int_equal(mw_spool_len(b), 10);
+    assert_int_equal(mw_spool_read(b, 0, got, sizeof(got)), 10);
+    assert_memory_equal(got, "second\r\n\0x", 10);
+    /* A spool that moved to its temp file: the model takes the file, s is left empty. */
+    assert_non_null(mkdtemp(dir));
+    mw_spool_init(&s, dir, 4);
+    assert_int_equal(mw_spool_append(&s, "spilled body\r\n", 14), 0);
+    assert_true(mw_spool_fd(&s) >= 0);
+    mw_msg_body_replace_spool(m, &s);
+    assert_int_equal(mw_spool_len(&s), 0);
+    assert_int_equal(mw_spool_fd(&s), -1);
+    mw_spool_release(&s);
+    b = mw_msg_body_replacement(m);
+    assert_int_equal(mw_spool_len(b), 14);
+    assert_int_equal(mw_spool_read(b, 8, got, sizeof(got)), 6);
+    assert_memory_equal(got, "body\r\n", 6);
+    assert_int_equal(rmdir(dir), 0); /* the temp file never had a name */
     mw_msg_body_replace(m, "", 0);
-    assert_non_null(mw_msg_body_replacement(m, &len));
-    assert_int_equal(len, 0);
+    assert_non_null(mw_msg_body_replacement(m));
+    assert_int_equal(mw_spool_len(mw_msg_body_replacement(m)), 0);
     mw_msg_rcpt_delete(m, "b@example.net");
     mw_msg_rcpt_add(m, "c@example.net");
     c = mw_msg_changes(m);
@@ -218,7 +236,7 @@ test_body_and_recipients(void **state)
     assert_string_equal(c->next->name, "c@example.net");
     assert_null(c->next->next);
     mw_msg_reset(m);
-    assert_null(mw_msg_body_replacement(m, NULL));
+    assert_null(mw_msg_body_replacement(m));
     assert_null(mw_msg_changes(m));
     mw_msg_free(&m);
 }
