@@ -9,7 +9,7 @@
  * each scope must be the one read back; after the message ends only the
  * connection's macros are left.
  */
-// fuzz-sources: lib/msg.c
+// fuzz-sources: lib/msg.c lib/spool.c
 #include "config.h"
 
 #include <stddef.h>
