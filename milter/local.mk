@@ -2,7 +2,7 @@
 sbin_PROGRAMS += milter/mailward-milter
 milter_mailward_milter_SOURCES = \
 	milter/main.c milter/milter.h \
-	milter/sigwait.c \
+	milter/sigwait.c milter/nodelay.c \
 	milter/callbacks.c \
 	milter/eom.c \
 	milter/stats.c \
