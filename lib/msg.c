@@ -513,6 +513,7 @@ mw_msg_body_replace(struct mw_msg *m, const void *data, size_t len)
     mw_spool_init(&s, NULL, 0); /* no directory: memory only, an append never fails */
     mw_spool_append(&s, data, len);
     mw_msg_body_replace_spool(m, &s);
+    mw_spool_release(&s); /* the empty spool left behind */
 }
 
 void
