@@ -87,14 +87,23 @@ dnsworld_conf() {
     done
 }
 
+# dnsworld_free_port: a port free for both UDP and TCP on 127.0.0.1. The kernel picks a
+# free UDP port; the same number may be taken for TCP by a test running beside this one,
+# so try again (a failed TCP bind once failed the whole test under make -j2).
 dnsworld_free_port() {
-    python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", s.getsockname()[1]))
-print(s.getsockname()[1])'
+    python3 -c 'import socket, sys
+for _ in range(100):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        t.bind(("127.0.0.1", s.getsockname()[1]))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    sys.exit(0)
+sys.exit(1)'
 }
 
 dnsworld_write_conf() {
@@ -124,7 +133,7 @@ dnsworld_start() {
     _ds_try=0
     while [ $_ds_try -lt 5 ]; do
         _ds_try=$((_ds_try + 1))
-        DNSWORLD_PORT=$(dnsworld_free_port) || return 1
+        DNSWORLD_PORT=$(dnsworld_free_port) || continue
         dnsworld_write_conf
         unbound -d -c "$DNSWORLD_DIR/unbound.conf" >>"$DNSWORLD_DIR/unbound.out" 2>&1 &
         DNSWORLD_PID=$!
