@@ -51,53 +51,45 @@ out=$(client "$T/small.eml" "$T/small.out" alice@valid.test bob@valid.test)
 [ "$out" = accept ] || world_fail "small: client says $out"
 base=$(hwm "$pid")
 
+# big NAME FILE: FILE through the milter to bob, encrypted; gpg decrypts it and its body
+# must equal FILE's byte for byte; the milter's peak RSS (VmHWM) may grow by less than half
+# of FILE's size over $base (not checked in a sanitizer build). $base becomes the new peak.
+asan=$(ldd "$top_builddir/milter/.libs/mailward-milter" "$top_builddir/milter/mailward-milter" 2>/dev/null | grep -c libasan)
+big() {
+    local size peak
+    size=$(wc -c <"$2")
+    out=$(client "$2" "$T/$1.out" alice@valid.test bob@valid.test)
+    [ "$out" = accept ] || world_fail "$1: client says $out"
+    peak=$(hwm "$pid")
+    check encrypted "$T/$1.out" "$T" >/dev/null || world_fail "$1: not multipart/encrypted"
+    G "$BOB" --decrypt -o "$T/$1.inner" "$T/cipher.asc" 2>/dev/null || world_fail "$1: gpg cannot decrypt"
+    # The original body in CRLF lines, and the decrypted entity's body (after its header).
+    sed -n '/^$/,$p' "$2" | tail -n +2 | sed 's/$/\r/' >"$T/$1.want"
+    $PY -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[d.index(b"\r\n\r\n") + 4:])' \
+        "$T/$1.inner" >"$T/$1.got"
+    cmp -s "$T/$1.want" "$T/$1.got" || world_fail "$1: the decrypted body differs from the original"
+    echo "$1: message $size bytes, ciphertext $(wc -c <"$T/cipher.asc") bytes; milter VmHWM before ${base} KiB, after ${peak} KiB (+$((peak - base)) KiB)"
+    if [ "$asan" -gt 0 ]; then
+        echo "sanitizer build: the RSS bound is not checked (ASan's shadow and quarantine)"
+    else
+        [ $((peak - base)) -lt $((size / 2 / 1024)) ] ||
+            world_fail "$1: the milter's peak RSS grew by $((peak - base)) KiB for a $size-byte message"
+    fi
+    base=$peak
+}
+
 # 2. 8 MiB (131072 lines of 64 bytes): encrypted, decrypted, the body byte for byte.
 msg "$T/big.eml" 131072
-size=$(wc -c <"$T/big.eml")
-out=$(client "$T/big.eml" "$T/big.out" alice@valid.test bob@valid.test)
-[ "$out" = accept ] || world_fail "big: client says $out"
-peak=$(hwm "$pid")
-check encrypted "$T/big.out" "$T" >/dev/null || world_fail "big: not multipart/encrypted"
-G "$BOB" --decrypt -o "$T/inner" "$T/cipher.asc" 2>/dev/null || world_fail "big: gpg cannot decrypt"
-# The original body in CRLF lines, and the decrypted entity's body (after its header).
-sed -n '/^$/,$p' "$T/big.eml" | tail -n +2 | sed 's/$/\r/' >"$T/want"
-$PY -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[d.index(b"\r\n\r\n") + 4:])' \
-    "$T/inner" >"$T/got"
-cmp -s "$T/want" "$T/got" || world_fail "big: the decrypted body differs from the original"
+big big "$T/big.eml"
 grep -q 'spool' "$WORLD_DIR/mailward/milter.log" && grep 'spool' "$WORLD_DIR/mailward/milter.log" >&2
-echo "message $size bytes, ciphertext $(wc -c <"$T/cipher.asc") bytes; milter VmHWM baseline ${base} KiB, after the message ${peak} KiB (+$((peak - base)) KiB)"
-if ldd "$top_builddir/milter/.libs/mailward-milter" "$top_builddir/milter/mailward-milter" 2>/dev/null | grep -q libasan; then
-    echo "sanitizer build: the RSS bound is not checked (ASan's shadow and quarantine)"
-else
-    [ $((peak - base)) -lt $((size / 2 / 1024)) ] ||
-        world_fail "the milter's peak RSS grew by $((peak - base)) KiB for a $size-byte message"
-fi
 # 2b. 8 MiB that does not compress (random base64): the ciphertext is as large as the
 # message, and it too stays on disk (GnuPG's output, the new body and the milter's
 # replacement all in temp files): the peak RSS again grows by well under half the size.
-base=$peak
-msgrand() {
-    { printf 'From: Alice <alice@valid.test>\nTo: Bob <bob@valid.test>\nSubject: random\n'
-      printf 'MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'
-      head -c "$2" /dev/urandom | base64 -w 76
-    } >"$1"
-}
-msgrand "$T/rand.eml" 6291456
-rsize=$(wc -c <"$T/rand.eml")
-out=$(client "$T/rand.eml" "$T/rand.out" alice@valid.test bob@valid.test)
-[ "$out" = accept ] || world_fail "random: client says $out"
-peak=$(hwm "$pid")
-check encrypted "$T/rand.out" "$T" >/dev/null || world_fail "random: not multipart/encrypted"
-G "$BOB" --decrypt -o "$T/rinner" "$T/cipher.asc" 2>/dev/null || world_fail "random: gpg cannot decrypt"
-sed -n '/^$/,$p' "$T/rand.eml" | tail -n +2 | sed 's/$/\r/' >"$T/rwant"
-$PY -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[d.index(b"\r\n\r\n") + 4:])' \
-    "$T/rinner" >"$T/rgot"
-cmp -s "$T/rwant" "$T/rgot" || world_fail "random: the decrypted body differs from the original"
-echo "random message $rsize bytes, ciphertext $(wc -c <"$T/cipher.asc") bytes; milter VmHWM before ${base} KiB, after ${peak} KiB (+$((peak - base)) KiB)"
-if ! ldd "$top_builddir/milter/.libs/mailward-milter" "$top_builddir/milter/mailward-milter" 2>/dev/null | grep -q libasan; then
-    [ $((peak - base)) -lt $((rsize / 2 / 1024)) ] ||
-        world_fail "the milter's peak RSS grew by $((peak - base)) KiB for a $rsize-byte random message"
-fi
+{ printf 'From: Alice <alice@valid.test>\nTo: Bob <bob@valid.test>\nSubject: random\n'
+  printf 'MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'
+  head -c 6291456 /dev/urandom | base64 -w 76
+} >"$T/rand.eml"
+big random "$T/rand.eml"
 # An inline PGP message whose armor line starts 10 bytes before the end of the first 64 KiB
 # the spooled message is scanned in: found across the boundary, the message is left alone.
 $PY - "$T/armor.eml" <<'PYEOF' || world_fail "armor.eml"
