@@ -6,9 +6,13 @@
 # Each message carries a sequence token ("soak SEQ RUN" in its Subject). The client (8
 # SMTP sessions, Python smtplib) retries a message until Postfix answers 250 to its DATA:
 # a 4xx (milter_default_action = tempfail answers 451 while the milter is down) or a
-# dropped connection before DATA is the client's to retry, so "sent" means "accepted by
-# Postfix", exactly once per token. A drop after the final "." would be ambiguous (Postfix
-# may have queued it); the client counts those and the test fails if there are any.
+# dropped connection before the message text was sent is the client's to retry, so "sent"
+# means "accepted by Postfix", exactly once per token. A drop after the final "." would be
+# ambiguous (Postfix may have queued it); the client counts those and the test fails if
+# there are any. Every anomaly is printed with its token and cause, and the failure
+# message carries the client's tally. (Queue ids are reported, not asserted unique: a
+# short Postfix queue id is microseconds + inode number, unique only among the files in
+# the queue at one time, so a later message may legitimately get an earlier one's id.)
 # The invariants:
 #   1. while the MX is still down and the queues are quiet:
 #        sent == delivered + queued (sender's queue + the MX's own queue)
@@ -37,11 +41,16 @@ host, n, run, progress = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 lock = threading.Lock()
 todo = list(range(n - 1, -1, -1))
 stats = {"sent": 0, "tempfail": 0, "drop": 0, "ambiguous": 0, "fatal": 0}
-qids = set()
+qids = []
 
-def note(key):
+def note(key, seq=None, why=None):
     with lock:
         stats[key] += 1
+        if why is not None:
+            print("%s: token %06d: %s" % (key, seq, why), flush=True)
+
+class Ambiguous(Exception):
+    pass
 
 def one(conn, seq):
     # 0 accepted, 1 retry; raises on a permanent answer
@@ -55,14 +64,21 @@ def one(conn, seq):
     if code != 250:
         conn.rset()
         return code
+    # DATA by hand: a drop before the text is sent is a plain retry; only one after the
+    # final "." leaves it open whether Postfix queued the message.
+    code, msg = conn.docmd("data")
+    if code != 354:
+        return code
+    text = smtplib.quotedata(body)
+    conn.send((text if text.endswith("\r\n") else text + "\r\n").encode() + b".\r\n")
     try:
-        code, msg = conn.data(body.encode())
-    except (smtplib.SMTPServerDisconnected, OSError):
-        note("ambiguous")
-        raise
+        code, msg = conn.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as e:
+        note("ambiguous", seq, "connection lost after the final dot: %r" % e)
+        raise Ambiguous()
     if code == 250:
         with lock:
-            qids.add(msg.decode().split()[-1])
+            qids.append(msg.decode().split()[-1])
     return code
 
 def worker():
@@ -78,10 +94,10 @@ def worker():
                     conn = smtplib.SMTP(host, 25, timeout=30)
                     conn.ehlo("soak.test")
                 code = one(conn, seq)
-            except smtplib.SMTPDataError as e:
-                code = e.smtp_code
-            except (smtplib.SMTPException, OSError):
-                note("drop")
+            except Ambiguous:
+                conn, code = None, 421
+            except (smtplib.SMTPException, OSError) as e:
+                note("drop", seq, repr(e))
                 conn, code = None, 421
             if code == 250:
                 with lock:
@@ -91,8 +107,7 @@ def worker():
                     os.rename(progress + ".tmp", progress)
                 break
             if code >= 500:
-                note("fatal")
-                print("permanent answer %d for %d" % (code, seq), flush=True)
+                note("fatal", seq, "permanent answer %d" % code)
                 break
             note("tempfail")
             if conn is not None:
@@ -113,7 +128,8 @@ for t in ts:
     t.start()
 for t in ts:
     t.join()
-print(" ".join("%s %d" % kv for kv in stats.items()), "qids %d" % len(qids), flush=True)
+print(" ".join("%s %d" % kv for kv in stats.items()),
+      "qids %d distinct %d" % (len(qids), len(set(qids))), flush=True)
 sys.exit(0 if stats["sent"] == n == len(qids) and not stats["ambiguous"] and not stats["fatal"] else 1)
 PY
 
@@ -155,7 +171,8 @@ echo "MX valid deferring, then stopped at $(cat "$WORLD_DIR/soak.progress") sent
 wait $client
 rc=$?
 cat "$WORLD_DIR/soak.out"
-[ $rc = 0 ] || world_fail "the client did not get every message accepted exactly once"
+[ $rc = 0 ] || world_fail "the client did not get every message accepted exactly once:" \
+    "$(tail -n 20 "$WORLD_DIR/soak.out")"
 sent=$(sed -n 's/.*sent \([0-9]*\).*/\1/p' "$WORLD_DIR/soak.out")
 tempfail=$(sed -n 's/.*tempfail \([0-9]*\).*/\1/p' "$WORLD_DIR/soak.out")
 [ "$tempfail" -gt 0 ] || world_fail "no message was tempfailed: the milter fault did not bite"
