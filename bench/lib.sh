@@ -5,6 +5,9 @@
 #                            prints the line whose rate= is the median
 #   bench_field LINE KEY     the value of KEY=... in a load-client line (unit stripped)
 #   bench_result SECTION CASE LINE [NOTE]   appends a row to $BENCH_RESULTS (tab-separated)
+#   bench_cpu "PIDS" CMD...  runs a load client, adds daemon_cpu=: the CPU time (user and
+#                            system, every thread) the processes PIDS spent per message or
+#                            request of that run; the client reports its own (client_cpu=)
 #   bench_rss_watch PID      samples PID's VmRSS every 0.1 s into $B/rss.PID until
 #                            bench_rss_stop PID, which prints the peak in MB
 #   bench_start NAME PORT CMD...   starts a peer daemon inside the world, waits for PORT
@@ -45,6 +48,30 @@ bench_median() {
     # sort by rate, take the middle line
     awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) { r = $i; sub(/^rate=/, "", r); sub(/\/s$/, "", r) } print r "\t" $0 }' \
         "$B/runs" | sort -n | awk -v n="$BENCH_RUNS" 'NR == int((n + 1) / 2) { sub(/^[^\t]*\t/, ""); print }'
+}
+
+# bench_ticks PIDS: the CPU clock ticks PIDS have used (fields utime, stime of
+# /proc/PID/stat, counted after the command name, which may hold spaces).
+bench_ticks() {
+    local p t
+    t=0
+    for p in $1; do
+        t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+    done
+    echo "$t"
+}
+
+bench_cpu() {
+    local pids t0 t1 line n
+    pids=$1
+    shift
+    t0=$(bench_ticks "$pids")
+    line=$("$@") || return 1
+    t1=$(bench_ticks "$pids")
+    n=$(bench_field "$line" messages)
+    [ -n "$n" ] || n=$(bench_field "$line" requests)
+    printf '%s daemon_cpu=%sus\n' "$line" "$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="${n:-0}" \
+        'BEGIN { printf("%.1f", (n > 0 ? d * 1e6 / hz / n : 0)) }')"
 }
 
 bench_result() {

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu.h"
+
 /* Protocol flags (libmilter's mfdef.h) the MTA offers and the milter may choose. */
 #define P_NOCONNECT 0x1u
 #define P_NOHELO 0x2u
@@ -831,7 +833,7 @@ main(int argc, char **argv)
            pct(all, n, 99) * 1e3, n ? all[n - 1] * 1e3 : 0.0, acc, rej, tmp, dis, err, con);
     if (o.match != NULL)
         printf(" matched=%lu", mat);
-    printf("\n");
+    printf(" client_cpu=%.1fus\n", cpu_seconds() * 1e6 / (double)(n ? n : 1));
     free(all);
     free(w);
     return err > 0 && n == 0 ? 69 : 0;

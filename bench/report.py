@@ -42,7 +42,8 @@ def table(section, rows):
         for case, line, note in rows:
             out.append("| %s | %s | %s |" % (case, fields(line).get("rss_peak", line), note))
         return out
-    out += ["| case | rate | p50 | p99 | max | errors | mailward / this |", "|---|---|---|---|---|---|---|"]
+    out += ["| case | rate | p50 | p99 | max | CPU us each: daemon + client | errors | mailward / this |",
+            "|---|---|---|---|---|---|---|---|"]
     ours = {}
     for case, line, note in rows:
         who, rest = split_case(case)
@@ -52,7 +53,7 @@ def table(section, rows):
         f = fields(line)
         who, rest = split_case(case)
         if line == "-":
-            out.append("| %s | - | | | | | %s |" % (case, note))
+            out.append("| %s | - | | | | | | %s |" % (case, note))
             continue
         r = rate(f)
         ratio = ""
@@ -64,9 +65,12 @@ def table(section, rows):
                 errs = "%s %s=%s" % (errs, k, f[k])
         if "matched" in f:
             errs = "%s (checked %s/%s)" % (errs, f["matched"], f.get("messages", "?"))
-        out.append("| %s | %s/s | %s | %s | %s | %s | %s |" % (
+        cpu = ""
+        if "daemon_cpu" in f or "client_cpu" in f:
+            cpu = "%s + %s" % (f.get("daemon_cpu", "?").rstrip("us"), f.get("client_cpu", "?").rstrip("us"))
+        out.append("| %s | %s/s | %s | %s | %s | %s | %s | %s |" % (
             case, f.get("rate", "?").rstrip("/s"), f.get("p50", ""), f.get("p99", ""), f.get("max", ""),
-            errs, ratio or note))
+            cpu, errs, ratio or note))
     return out
 
 

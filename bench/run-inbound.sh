@@ -77,24 +77,24 @@ CONF
     bench_start pyspf 8894 pyspf-milter "$B/pyspf.conf" && have_pyspf=1
 fi
 
-# load NAME TARGETS CORPUS CONNS MATCH: warm-up, then the median of BENCH_RUNS runs.
+# load NAME TARGETS CORPUS CONNS MATCH PIDS: warm-up, then the median of BENCH_RUNS runs,
+# with the CPU time PIDS (the daemons) spent per message.
 load() {
     world_exec "$MILTER_LOAD" -c "$4" -t 1 -m "$5" "$2" "$B/$3" >/dev/null 2>&1
-    line=$(bench_median world_exec "$MILTER_LOAD" -c "$4" -t "$BENCH_SECONDS" -m "$5" "$2" "$B/$3")
+    line=$(bench_median bench_cpu "$6" world_exec "$MILTER_LOAD" -c "$4" -t "$BENCH_SECONDS" -m "$5" "$2" "$B/$3")
     bench_result inbound "$1 $3 c=$4" "$line"
 }
 
-for corpus in small mixed; do
-    load mailward "$MW" $corpus "$BENCH_CONNS" dkim=pass
-    load opendkim 127.0.0.1:8892 $corpus "$BENCH_CONNS" dkim=pass
-    [ $have_opendmarc = 1 ] && load opendkim+opendmarc 127.0.0.1:8892,127.0.0.1:8893 $corpus "$BENCH_CONNS" dmarc=pass
-    [ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 $corpus "$BENCH_CONNS" Received-SPF
+mw_pid=$(bench_milter_pid)
+dkim_pid=$(bench_pid opendkim)
+both="$dkim_pid $(bench_pid opendmarc)"
+for c in "small $BENCH_CONNS" "mixed $BENCH_CONNS" "small 1"; do
+    set -- $c # the second pass: latency with one connection (nothing queued behind another)
+    load mailward "$MW" "$1" "$2" dkim=pass "$mw_pid"
+    load opendkim 127.0.0.1:8892 "$1" "$2" dkim=pass "$dkim_pid"
+    [ $have_opendmarc = 1 ] && load opendkim+opendmarc 127.0.0.1:8892,127.0.0.1:8893 "$1" "$2" dmarc=pass "$both"
+    [ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 "$1" "$2" Received-SPF "$(bench_pid pyspf)"
 done
-# Latency with one connection (nothing queued behind another message).
-load mailward "$MW" small 1 dkim=pass
-load opendkim 127.0.0.1:8892 small 1 dkim=pass
-[ $have_opendmarc = 1 ] && load opendkim+opendmarc 127.0.0.1:8892,127.0.0.1:8893 small 1 dmarc=pass
-[ $have_pyspf = 1 ] && load pyspf-milter 127.0.0.1:8894 small 1 Received-SPF
 bench_result inbound "rspamd" "-" "not measured: rspamd is not installed; its milter proxy needs rspamd's own Redis-backed setup (not done here)"
 bench_stop_all
 exit 0

@@ -35,6 +35,7 @@ for d in enforce.sts.test wildcard.sts.test multi.sts.test; do
 done
 
 smload() { world_exec "$SOCKETMAP_LOAD" "$@"; }
+pids() { if [ "$1" = mailward ]; then bench_policyd_pid; else echo "$STS_RESOLVER_PID"; fi; }
 run=0
 cold() { # cold PREFIX ADDR CONNS: each run asks names never asked before
     run=$((run + 1))
@@ -45,9 +46,12 @@ for conns in 32; do
     for peer in mailward:$MW resolver:$RS; do
         name=${peer%%:*} addr=${peer#*:}
         smload -c "$conns" -t 1 "$addr" "$B/warm.keys" >/dev/null
-        bench_result policy "$name warm c=$conns d=1" "$(bench_median smload -c "$conns" -t "$BENCH_SECONDS" "$addr" "$B/warm.keys")"
-        bench_result policy "$name warm c=$conns d=64" "$(bench_median smload -c "$conns" -d 64 -t "$BENCH_SECONDS" "$addr" "$B/warm.keys")"
-        bench_result policy "$name cold c=$conns d=1" "$(bench_median cold "$name" "$addr" "$conns")"
+        pid=$(pids "$name")
+        bench_result policy "$name warm c=$conns d=1" \
+            "$(bench_median bench_cpu "$pid" smload -c "$conns" -t "$BENCH_SECONDS" "$addr" "$B/warm.keys")"
+        bench_result policy "$name warm c=$conns d=64" \
+            "$(bench_median bench_cpu "$pid" smload -c "$conns" -d 64 -t "$BENCH_SECONDS" "$addr" "$B/warm.keys")"
+        bench_result policy "$name cold c=$conns d=1" "$(bench_median bench_cpu "$pid" cold "$name" "$addr" "$conns")"
     done
 done
 sts_stop_resolver

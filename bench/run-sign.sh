@@ -52,14 +52,14 @@ Syslog                  no
 CONF
 bench_start opendkim 8892 opendkim -f -x "$B/opendkim.conf"
 
-load() { # load NAME TARGET CORPUS CONNS
+load() { # load NAME TARGET CORPUS CONNS PID
     world_exec "$MILTER_LOAD" -c "$4" -t 1 -m DKIM-Signature "$2" "$B/$3" >/dev/null 2>&1
     bench_result sign "$1 $3 c=$4" \
-        "$(bench_median world_exec "$MILTER_LOAD" -c "$4" -t "$BENCH_SECONDS" -m DKIM-Signature "$2" "$B/$3")"
+        "$(bench_median bench_cpu "$5" world_exec "$MILTER_LOAD" -c "$4" -t "$BENCH_SECONDS" -m DKIM-Signature "$2" "$B/$3")"
 }
 for corpus in small mixed; do
-    load mailward "$MW" $corpus "$BENCH_CONNS"
-    load opendkim 127.0.0.1:8892 $corpus "$BENCH_CONNS"
+    load mailward "$MW" $corpus "$BENCH_CONNS" "$(bench_milter_pid)"
+    load opendkim 127.0.0.1:8892 $corpus "$BENCH_CONNS" "$(bench_pid opendkim)"
 done
 bench_stop_all
 exit 0

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu.h"
+
 #define MAXCONN 4096
 #define MAXDEPTH 1024
 #define INSZ 65536
@@ -318,8 +320,9 @@ main(int argc, char **argv)
     end = now();
     qsort(lat, nlat, sizeof(*lat), cmp_float);
     printf("requests=%zu seconds=%.2f rate=%.0f/s p50=%.0fus p90=%.0fus p99=%.0fus max=%.0fus "
-           "OK=%lu NOTFOUND=%lu TEMP=%lu PERM=%lu other=%lu\n",
+           "OK=%lu NOTFOUND=%lu TEMP=%lu PERM=%lu other=%lu client_cpu=%.1fus\n",
            nlat, end - start, (double)nlat / (end - start), pct(50), pct(90), pct(99),
-           nlat ? (double)lat[nlat - 1] * 1e6 : 0.0, n_ok, n_notfound, n_temp, n_perm, n_other);
+           nlat ? (double)lat[nlat - 1] * 1e6 : 0.0, n_ok, n_notfound, n_temp, n_perm, n_other,
+           cpu_seconds() * 1e6 / (double)(nlat ? nlat : 1));
     return 0;
 }

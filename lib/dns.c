@@ -31,7 +31,10 @@
  *     libevent needs no thread support.
  *
  *   One context means one cache and one validator for SPF, DKIM, DMARC,
- *   MTA-STS and DANE in the process, whichever API they use.
+ *   MTA-STS and DANE in the process, whichever API they use. In front of
+ *   the blocking API sits [dns] answer_cache (mw/dns-cache.h): a final
+ *   answer asked again within its TTL comes back from there without the
+ *   hand-off above.
  *
  *   With forwarders, names under "test." (RFC 6761) are left to them rather
  *   than answered NXDOMAIN by libunbound's built-in local zones: a test
@@ -67,6 +70,7 @@
 
 #include "mw/alloc.h"
 #include "mw/dns.h"
+#include "mw/dns-cache.h"
 #include "mw/log.h"
 #include "mw/metrics.h"
 
@@ -111,6 +115,8 @@ struct mw_dns {
     int closing; /* in mw_dns_close: callbacks may not start new lookups */
     struct mw_dns_query *pending;
     struct mw_dns_query *done_head, **done_tail;
+    struct mw_dns_cache *cache;                      /* [dns] answer_cache; NULL: off */
+    struct mw_counter *m_cache_hits;                 /* mailward_dns_cache_hits_total */
     struct mw_histogram *m_time;                     /* mailward_dns_query_duration_seconds */
     struct mw_counter *m_result[MW_DNS_TIMEOUT + 1]; /* mailward_dns_queries_total */
 };
@@ -130,6 +136,8 @@ mw_dns_metrics_init(struct mw_dns *d)
         d->m_result[i] = mw_metrics_counter("mailward_dns_queries_total", labels,
                                             "DNS queries answered, per result");
     }
+    d->m_cache_hits = mw_metrics_counter("mailward_dns_cache_hits_total", "",
+                                         "Blocking lookups answered from [dns] answer_cache");
 }
 
 /* Count one answer (any thread: atomics only). */
@@ -377,6 +385,7 @@ mw_dns_open(const struct mw_config *cfg, struct mw_err *err)
 
     d->stop_pipe[0] = d->stop_pipe[1] = d->notify_pipe[0] = d->notify_pipe[1] = -1;
     d->timeout_ms = mw_config_int(cfg, "dns", "timeout_ms");
+    d->cache = mw_dns_cache_new((size_t)mw_config_int(cfg, "dns", "answer_cache"));
     d->done_tail = &d->done_head;
     mw_dns_metrics_init(d);
     pthread_mutex_init(&d->mu, NULL);
@@ -409,6 +418,7 @@ fail:
             close(d->notify_pipe[i]);
     }
     pthread_mutex_destroy(&d->mu);
+    mw_dns_cache_free(&d->cache);
     mw_free(&d);
     return NULL;
 }
@@ -444,6 +454,7 @@ mw_dns_close(struct mw_dns **dp)
         close(d->notify_pipe[i]);
     }
     pthread_mutex_destroy(&d->mu);
+    mw_dns_cache_free(&d->cache);
     mw_free(dp);
 }
 
@@ -498,6 +509,10 @@ mw_dns_resolve(struct mw_dns *d, const char *name, int rrtype, struct mw_dns_ans
     *out = NULL;
     if (mw_dns_name_check(name, err) < 0)
         return -1;
+    if ((*out = mw_dns_cache_get(d->cache, name, rrtype, mw_metrics_now())) != NULL) {
+        mw_counter_inc(d->m_cache_hits);
+        return 0;
+    }
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&cv, &ca);
@@ -515,6 +530,7 @@ mw_dns_resolve(struct mw_dns *d, const char *name, int rrtype, struct mw_dns_ans
     else
         *out = mw_dns_answer_from(name, rrtype, r.ub_err, r.res);
     mw_dns_account(d, &r, *out);
+    mw_dns_cache_put(d->cache, *out, mw_metrics_now());
     if (r.res != NULL)
         ub_resolve_free(r.res);
     pthread_cond_destroy(&cv);

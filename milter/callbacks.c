@@ -235,6 +235,24 @@ mw_stage(SMFICTX *ctx, struct mw_conn *c, enum mw_stage st, const struct mw_hook
     return rc;
 }
 
+/*
+ * A stage the MTA expects no reply to (SMFIP_NR_HDR, NR_EOH, NR_BODY; libmilter answers
+ * for us when the MTA lacks them): the first verdict other than CONTINUE is held and
+ * answered at EOM, and the hooks see nothing more of the message until then. The SMTP
+ * client hears the same either way: a milter's answer to the header or body stages
+ * reaches it only after the final dot. Per message this saves the round trips of EOH
+ * and every body chunk.
+ */
+static void
+mw_stage_held(struct mw_conn *c, enum mw_stage st, const struct mw_hook_args *x)
+{
+    if (c->held != MW_CONTINUE)
+        return;
+    pthread_rwlock_rdlock(&mw_milter.lock);
+    c->held = mw_hooks_run(c, st, x);
+    pthread_rwlock_unlock(&mw_milter.lock);
+}
+
 static void
 mw_direction_update(struct mw_conn *c)
 {
@@ -332,7 +350,7 @@ mw_cb_envrcpt(SMFICTX *ctx, char **argv)
  * [milter] max_headers and max_header_size: the first field over a limit
  * ends the message with 552 5.3.4 (RFC 5321 4.5.3.1.10: a size limit is a
  * permanent refusal; RFC 3463: message too big for system), answered at
- * EOH like a held verdict; later fields are neither kept nor shown to the
+ * EOM like a held verdict; later fields are neither kept nor shown to the
  * plugins. Returns 1 when this field is dropped.
  */
 static int
@@ -394,13 +412,7 @@ mw_cb_header(SMFICTX *ctx, char *name, char *value)
         mw_buf_release(&id);
     }
     mw_msg_add_header(c->msg, name, value);
-    /* No reply per header (SMFIP_NR_HDR, emulated by libmilter for an MTA without it): a
-     * verdict is held and answered at EOH; the hooks after it see no more headers. */
-    if (c->held == MW_CONTINUE) {
-        pthread_rwlock_rdlock(&mw_milter.lock);
-        c->held = mw_hooks_run(c, MW_ST_HEADER, &x);
-        pthread_rwlock_unlock(&mw_milter.lock);
-    }
+    mw_stage_held(c, MW_ST_HEADER, &x);
     return SMFIS_NOREPLY;
 }
 
@@ -412,15 +424,8 @@ mw_cb_eoh(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_TEMPFAIL;
     mw_macros_take(ctx, c->msg, mw_macros_i, 1);
-    if (c->held != MW_CONTINUE) {
-        sfsistat rc;
-
-        pthread_rwlock_rdlock(&mw_milter.lock);
-        rc = mw_conn_finish(ctx, c, (enum mw_verdict)c->held);
-        pthread_rwlock_unlock(&mw_milter.lock);
-        return rc;
-    }
-    return mw_stage(ctx, c, MW_ST_EOH, &(struct mw_hook_args){0});
+    mw_stage_held(c, MW_ST_EOH, &(struct mw_hook_args){0});
+    return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -430,7 +435,8 @@ mw_cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    return mw_stage(ctx, c, MW_ST_BODY, &(struct mw_hook_args){.data = data, .len = len});
+    mw_stage_held(c, MW_ST_BODY, &(struct mw_hook_args){.data = data, .len = len});
+    return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -444,6 +450,11 @@ mw_cb_eom(SMFICTX *ctx)
         return SMFIS_TEMPFAIL;
     mw_macros_take(ctx, c->msg, mw_macros_i, 1);
     pthread_rwlock_rdlock(&mw_milter.lock);
+    if (c->held != MW_CONTINUE) {
+        rc = mw_conn_finish(ctx, c, (enum mw_verdict)c->held);
+        pthread_rwlock_unlock(&mw_milter.lock);
+        return rc == SMFIS_ACCEPT ? SMFIS_CONTINUE : rc;
+    }
     v = mw_hooks_run(c, MW_ST_EOM, &(struct mw_hook_args){0});
     if ((v == MW_CONTINUE || v == MW_ACCEPT) && mw_milter_apply(ctx, c, mw_milter.set) < 0) {
         /* Never deliver unchanged what a plugin wanted changed. */
@@ -524,9 +535,10 @@ mw_cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long 
         mw_log_warn("the MTA offers milter actions 0x%lx, we want 0x%lx: some changes will fail",
                     f0, (unsigned long)MW_ACTIONS);
     *pf0 = f0 & (MW_ACTIONS | SMFIF_SETSYMLIST);
-    /* SMFIP_NR_HDR: one round trip less per header; libmilter answers for us when the
-     * MTA does not offer it. */
-    *pf1 = (f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP)) | SMFIP_NR_HDR;
+    /* No reply to each header, to EOH or to each body chunk (mw_stage_held); libmilter
+     * answers for us when the MTA does not offer these. */
+    *pf1 = (f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP)) | SMFIP_NR_HDR | SMFIP_NR_EOH |
+           SMFIP_NR_BODY;
     if (!mw_any_body_hook())
         *pf1 |= f1 & SMFIP_NOBODY;
     *pf2 = 0;

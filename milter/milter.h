@@ -51,7 +51,7 @@ struct mw_conn {
     size_t ar_seen;           /* Authentication-Results headers seen so far */
     struct mw_ar_claim *ours; /* those claiming our authserv-id, last first */
     const char *ended_by;     /* plugin whose verdict ended the message */
-    int held;                 /* a header hook's enum mw_verdict, answered at EOH (SMFIP_NR_HDR) */
+    int held;                 /* enum mw_verdict of a no-reply stage, answered at EOM */
     unsigned nheaders;        /* header fields so far; MW_OVER_LIMIT: a limit was exceeded */
 };
 

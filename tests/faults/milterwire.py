@@ -10,8 +10,9 @@ without NUL; body before MAIL; an option packet with version 0 and a short one; 
 bytes. Prints "ok NAME" per case, exits 1 at the first good session not served.
 $MILTERWIRE_SKIP: a prefix of case names to leave out.
 $MILTERWIRE_LIMITS=1: instead, messages over [milter] max_headers (2000 fields) and
-max_header_size (one 100 KiB field) must get 552 5.3.4 at the end of headers, each
-followed by a good session on the same and on a new connection.
+max_header_size (one 100 KiB field) must get 552 5.3.4 at the end of message (the
+end of headers and the body get no verdict: SMFIP_NR_EOH, NR_BODY), each followed by a
+good session on the same and on a new connection.
 """
 import os
 import random
@@ -195,14 +196,18 @@ def main():
 
 
 def over_limit(name, headers):
-    """Send headers after a good envelope; the reply at EOH must be a 552 5.3.4 reject."""
+    """Send headers after a good envelope; the reply at EOM must be a 552 5.3.4 reject.
+    This client offers no "no reply" flags, so libmilter answers continue for the
+    headers, EOH and the body chunk, for the milter."""
     s = conn()
     envelope(s, b"4LIMIT")
     for hname, value in headers:
         s.sendall(pkt(b"L", z(hname, value)))
     s.sendall(pkt(b"N"))
+    s.sendall(pkt(b"B", b"body\r\n"))
+    s.sendall(pkt(b"E"))
     c, d = recv(s)
-    while c in (b"c",):  # replies to headers, if libmilter sends any
+    while c in (b"c",):  # libmilter's stand-in replies to the stages above
         c, d = recv(s)
     if c != b"y" or not d.startswith(b"552 5.3.4"):
         sys.exit("FAIL %s: got %r %r, want a 552 5.3.4 reply" % (name, c, d[:80]))

@@ -3,7 +3,7 @@
  * runs (tests/dns/resolve.sh sets MW_DNS_TEST_PORT and MW_DNS_TEST_ANCHORS),
  * of lib/dns.c against a real unbound: DNSSEC status, TTLs, negative
  * answers, failures and time limits, blocking from several threads and
- * async on a real event_base.
+ * async on a real event_base; and of lib/dns-cache.c (in process, no world).
  */
 #include "config.h"
 
@@ -21,6 +21,8 @@
 #include "mw/alloc.h"
 #include "mw/config.h"
 #include "mw/dns.h"
+#include "mw/dns-cache.h"
+#include "mw/metrics.h"
 
 /* ---- decoders ---------------------------------------------------------- */
 
@@ -690,6 +692,158 @@ test_async_timeout_and_close(void **state)
     event_base_free(base);
 }
 
+/* ---- answer cache (no world) ------------------------------------------ */
+
+static struct mw_dns_answer *
+answer(const char *name, int qtype, enum mw_dns_status st, uint32_t ttl, const char *rdata)
+{
+    struct mw_dns_answer *a = mw_calloc(1, sizeof(*a));
+
+    a->status = st;
+    a->qname = mw_strdup(name);
+    a->qtype = qtype;
+    a->ttl = ttl;
+    a->rr = mw_calloc(1, sizeof(*a->rr));
+    if (rdata != NULL) {
+        a->count = 1;
+        a->rr[0].len = strlen(rdata);
+        a->rr[0].data = (unsigned char *)mw_strdup(rdata);
+    }
+    return a;
+}
+
+static void
+assert_cached(struct mw_dns_cache *c, const char *name, int qtype, double now, const char *rdata,
+              uint32_t ttl)
+{
+    struct mw_dns_answer *a = mw_dns_cache_get(c, name, qtype, now);
+
+    assert_non_null(a);
+    assert_string_equal(a->qname, name);
+    assert_int_equal(a->qtype, qtype);
+    assert_int_equal(a->ttl, ttl);
+    if (rdata != NULL) {
+        assert_int_equal(a->count, 1);
+        assert_memory_equal(a->rr[0].data, rdata, strlen(rdata));
+    } else {
+        assert_int_equal(a->count, 0);
+    }
+    mw_dns_answer_free(&a);
+}
+
+static void
+test_cache_keep(void **state)
+{
+    struct mw_dns_cache *c = mw_dns_cache_new(64);
+    struct mw_dns_answer *a = answer("Example.COM", MW_DNS_TXT, MW_DNS_OK, 300, "v=spf1 -all");
+
+    (void)state;
+    a->dnssec = MW_DNSSEC_SECURE;
+    mw_dns_cache_put(c, a, 1000.0);
+    mw_dns_answer_free(&a); /* the cache keeps its own copy */
+    assert_cached(c, "example.com", MW_DNS_TXT, 1000.0, "v=spf1 -all", 300);
+    assert_cached(c, "EXAMPLE.com.", MW_DNS_TXT, 1100.5, "v=spf1 -all", 200);
+    a = mw_dns_cache_get(c, "example.com", MW_DNS_TXT, 1299.2);
+    assert_int_equal(a->ttl, 1);
+    assert_int_equal(a->dnssec, MW_DNSSEC_SECURE);
+    mw_dns_answer_free(&a);
+    /* Another type or name is another answer; at its TTL the answer is gone. */
+    assert_null(mw_dns_cache_get(c, "example.com", MW_DNS_A, 1000.0));
+    assert_null(mw_dns_cache_get(c, "www.example.com", MW_DNS_TXT, 1000.0));
+    assert_null(mw_dns_cache_get(c, "example.com", MW_DNS_TXT, 1300.0));
+    assert_null(mw_dns_cache_get(c, "example.com", MW_DNS_TXT, 1000.0));
+    /* Negative answers are kept for their (negative) TTL. */
+    a = answer("nx.example.com", MW_DNS_A, MW_DNS_NXDOMAIN, 60, NULL);
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    assert_cached(c, "nx.example.com", MW_DNS_A, 30.0, NULL, 30);
+    mw_dns_cache_free(&c);
+    assert_null(c);
+}
+
+static void
+test_cache_refuse(void **state)
+{
+    struct mw_dns_cache *c = mw_dns_cache_new(64);
+    struct mw_dns_answer *a;
+
+    (void)state;
+    a = answer("t.example", MW_DNS_A, MW_DNS_TEMPFAIL, 300, NULL);
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    a = answer("o.example", MW_DNS_A, MW_DNS_TIMEOUT, 300, NULL);
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    a = answer("z.example", MW_DNS_A, MW_DNS_OK, 0, "x");
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    a = answer("b.example", MW_DNS_A, MW_DNS_OK, 300, "x");
+    a->dnssec = MW_DNSSEC_BOGUS;
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    assert_null(mw_dns_cache_get(c, "t.example", MW_DNS_A, 1.0));
+    assert_null(mw_dns_cache_get(c, "o.example", MW_DNS_A, 1.0));
+    assert_null(mw_dns_cache_get(c, "z.example", MW_DNS_A, 0.0));
+    assert_null(mw_dns_cache_get(c, "b.example", MW_DNS_A, 1.0));
+    mw_dns_cache_free(&c);
+    /* Size 0: no cache, every call a no-op. */
+    assert_null(mw_dns_cache_new(0));
+    a = answer("a.example", MW_DNS_A, MW_DNS_OK, 300, "x");
+    mw_dns_cache_put(NULL, a, 0.0);
+    assert_null(mw_dns_cache_get(NULL, "a.example", MW_DNS_A, 0.0));
+    mw_dns_answer_free(&a);
+}
+
+static void
+test_cache_replace(void **state)
+{
+    struct mw_dns_cache *c = mw_dns_cache_new(1); /* every key in the same slot */
+    struct mw_dns_answer *a;
+
+    (void)state;
+    a = answer("one.example", MW_DNS_TXT, MW_DNS_OK, 100, "1");
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    a = answer("two.example", MW_DNS_TXT, MW_DNS_OK, 100, "2");
+    mw_dns_cache_put(c, a, 0.0);
+    mw_dns_answer_free(&a);
+    assert_null(mw_dns_cache_get(c, "one.example", MW_DNS_TXT, 1.0));
+    assert_cached(c, "two.example", MW_DNS_TXT, 1.0, "2", 99);
+    /* A newer answer for the same key replaces the old one. */
+    a = answer("two.example", MW_DNS_TXT, MW_DNS_OK, 50, "2b");
+    mw_dns_cache_put(c, a, 10.0);
+    mw_dns_answer_free(&a);
+    assert_cached(c, "two.example", MW_DNS_TXT, 10.0, "2b", 50);
+    mw_dns_cache_free(&c);
+}
+
+/* Through the resolver: the second lookup is a cache hit with the same answer. */
+static void
+test_cache_resolver(void **state)
+{
+    struct mw_counter *hits = mw_metrics_counter("mailward_dns_cache_hits_total", "", "");
+    struct mw_dns_answer *a = ask(state, "txt.plain.test", MW_DNS_TXT), *b;
+    uint64_t before = mw_counter_value(hits);
+
+    b = ask(state, "TXT.plain.test", MW_DNS_TXT);
+    assert_int_equal(mw_counter_value(hits), before + 1);
+    assert_int_equal(b->status, MW_DNS_OK);
+    assert_int_equal(b->dnssec, a->dnssec);
+    assert_int_equal(b->count, a->count);
+    assert_memory_equal(b->rr[0].data, a->rr[0].data, a->rr[0].len);
+    assert_true(b->ttl <= a->ttl && b->ttl > 0);
+    mw_dns_answer_free(&a);
+    mw_dns_answer_free(&b);
+    /* A temporary failure is asked again each time. */
+    a = ask(state, "www.bogus.test", MW_DNS_A);
+    before = mw_counter_value(hits);
+    b = ask(state, "www.bogus.test", MW_DNS_A);
+    assert_int_equal(b->status, MW_DNS_TEMPFAIL);
+    assert_int_equal(mw_counter_value(hits), before);
+    mw_dns_answer_free(&a);
+    mw_dns_answer_free(&b);
+}
+
 int
 main(void)
 {
@@ -697,6 +851,8 @@ main(void)
         cmocka_unit_test(test_name_check),  cmocka_unit_test(test_name_decode),
         cmocka_unit_test(test_txt_decode),  cmocka_unit_test(test_mx_decode),
         cmocka_unit_test(test_addr_decode), cmocka_unit_test(test_tlsa_decode),
+        cmocka_unit_test(test_cache_keep),  cmocka_unit_test(test_cache_refuse),
+        cmocka_unit_test(test_cache_replace),
     };
     const struct CMUnitTest world[] = {
         cmocka_unit_test(test_secure),
@@ -715,6 +871,7 @@ main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_async),
         cmocka_unit_test(test_async_timeout_and_close),
+        cmocka_unit_test(test_cache_resolver),
     };
     int failed;
 
