@@ -22,8 +22,11 @@
  * accept() turns Nagle off on every TCP connection it accepts and marks
  * the descriptor; read() calls the C library's read() and, on a marked
  * descriptor that delivered data, asks for an immediate ACK (TCP_QUICKACK
- * is not sticky: the kernel returns to delayed ACKs by itself). Every
- * other read in the program only pays one bit test. A descriptor number
+ * is not sticky: the kernel returns to delayed ACKs by itself), once per
+ * milter command: libmilter reads a command's 5-byte header (length, then
+ * the command letter) and then its data, so a whole header announcing data
+ * (length above 1) leaves the ACK to the data's read. Every other read in
+ * the program only pays one bit test. A descriptor number
  * reused by something else keeps its mark at most until the next accept()
  * of that number; a setsockopt() on it then fails harmlessly.
  */
@@ -34,6 +37,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -72,6 +76,17 @@ mw_milter_fd_mark(int fd, int on)
         atomic_fetch_and(&mw_milter_fd[fd / 8], (unsigned char)~bit);
 }
 
+/* A read of exactly one milter command header whose length says data follows. */
+static int
+mw_command_header_with_data(const void *buf, size_t n, ssize_t r)
+{
+    const unsigned char *p = buf;
+
+    if (n != 5 || r != 5)
+        return 0;
+    return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) > 1;
+}
+
 int
 accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
@@ -91,7 +106,8 @@ read(int fd, void *buf, size_t n)
     pthread_once(&mw_read_once, mw_read_resolve);
     r = mw_libc_read(fd, buf, n);
     if (r > 0 && fd >= 0 && fd < MW_NODELAY_FDS &&
-        (atomic_load_explicit(&mw_milter_fd[fd / 8], memory_order_relaxed) & (1u << (fd % 8))))
+        (atomic_load_explicit(&mw_milter_fd[fd / 8], memory_order_relaxed) & (1u << (fd % 8))) &&
+        !mw_command_header_with_data(buf, n, r))
         (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
     return r;
 }
