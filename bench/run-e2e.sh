@@ -5,6 +5,8 @@
 #   mailward:  mailward-milter (spf dkim dmarc) and mailward-policyd (mta-sts, TLS policy
 #              of the next hop through socketmap), as a mailward install runs
 #   opendkim:  opendkim verifying (TestDNSData, as in run-inbound.sh)
+#   null-milter: mailward-milter with no plugin: the milter protocol alone (libmilter's
+#              round trips on both sides), the floor under any libmilter milter
 # The message is the 2 KB rsa-signed one of the inbound corpus, from 127.0.0.1.
 #   sudo bench/run-e2e.sh [BUILD-DIR]
 # A measurement, not a test. Rows go to $BENCH_RESULTS (bench/lib.sh). $BENCH_MESSAGES
@@ -57,6 +59,10 @@ measure() { # measure NAME MILTERS POLICYMAPS
 }
 
 measure alone "" ""
+
+WORLD_PLUGIN_DIR=$top_builddir/plugins/.libs world_start_milter "" </dev/null
+measure null-milter "$WORLD_MILTER_SOCKET" ""
+world_stop_daemons
 
 bench_mailward_inbound
 . "$top_srcdir/tests/mta-sts/lib.sh"
