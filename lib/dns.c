@@ -253,6 +253,25 @@ mw_dns_answer_from(const char *name, int qtype, int ub_err, const struct ub_resu
     return a;
 }
 
+struct mw_dns_answer *
+mw_dns_answer_copy(const struct mw_dns_answer *a)
+{
+    struct mw_dns_answer *b = mw_calloc(1, sizeof(*b));
+
+    *b = *a;
+    b->qname = mw_strdup(a->qname);
+    b->canonname = mw_strdup(a->canonname);
+    b->why_bogus = mw_strdup(a->why_bogus);
+    b->error = mw_strdup(a->error);
+    b->rr = mw_calloc(a->count ? a->count : 1, sizeof(*b->rr));
+    for (size_t i = 0; i < a->count; i++) {
+        b->rr[i].data = mw_malloc(a->rr[i].len ? a->rr[i].len : 1);
+        memcpy(b->rr[i].data, a->rr[i].data, a->rr[i].len);
+        b->rr[i].len = a->rr[i].len;
+    }
+    return b;
+}
+
 void
 mw_dns_answer_free(struct mw_dns_answer **ap)
 {

@@ -137,6 +137,9 @@ int mw_dns_resolve(struct mw_dns *d, const char *name, int rrtype, struct mw_dns
 int mw_dns_resolve_async(struct mw_dns *d, struct event_base *base, const char *name, int rrtype,
                          mw_dns_cb *cb, void *arg, struct mw_err *err);
 
+/* A deep copy of a, owned by the caller (freed with mw_dns_answer_free()). */
+struct mw_dns_answer *mw_dns_answer_copy(const struct mw_dns_answer *a);
+
 /* Free an answer and NULL the pointer; NULL is fine. */
 void mw_dns_answer_free(struct mw_dns_answer **ap);
 
